@@ -1,0 +1,133 @@
+import { CustomResource, RemovalPolicy, Resource, Token, Tokenization } from 'aws-cdk-lib';
+import { Construct, IConstruct } from 'constructs';
+import type { IIpamByoasn } from './ipam-byoasn';
+import { ASSOCIATION_ATTRIBUTES, ASSOCIATION_RESOURCE_TYPE, AssociationResourceProperties } from './private/contract';
+import { checkRemovalPolicy, reportFindings } from './private/findings';
+import { ByoasnProvider } from './private/provider';
+import { checkCidr } from './private/validation';
+import { ByoasnProviderOptions } from './provider-options';
+
+/**
+ * Settings of an association, other than the ASN and the CIDR (see `IIpamByoasn.associateCidr`).
+ */
+export interface ByoasnCidrAssociationOptions {
+  /**
+   * Take over the association when the ASN is already associated with the CIDR, instead of failing.
+   *
+   * Once adopted, the association belongs to the stack: deleting the resource disassociates it (unless
+   * `removalPolicy` is `RETAIN`).
+   *
+   * @default false
+   */
+  readonly adoptExisting?: boolean;
+
+  /**
+   * What happens to the association when the resource leaves the stack. `RETAIN` leaves it in place; note
+   * that AWS will then refuse to deprovision the ASN while the association remains.
+   *
+   * @default RemovalPolicy.DESTROY
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Settings of the stack's shared custom resource provider.
+   *
+   * @default - the provider's defaults: 10-second query interval, 50-minute timeout, one month of logs
+   */
+  readonly providerOptions?: ByoasnProviderOptions;
+}
+
+/**
+ * Properties of a `ByoasnCidrAssociation`.
+ */
+export interface ByoasnCidrAssociationProps extends ByoasnCidrAssociationOptions {
+  /**
+   * The ASN to associate: an `IpamByoasn` of this app, or one imported with
+   * `IpamByoasn.fromIpamByoasnAttributes`.
+   */
+  readonly byoasn: IIpamByoasn;
+
+  /**
+   * The BYOIP CIDR to associate with the ASN, in canonical form. It must already be provisioned as a BYOIP
+   * CIDR in the stack's Region.
+   *
+   * Allowed: a public IPv4 prefix of /24 or shorter, or a public IPv6 prefix of /56 or shorter.
+   */
+  readonly cidr: string;
+}
+
+/**
+ * Associates your ASN with a BYOIP CIDR (AssociateIpamByoasn), and disassociates it when the resource is
+ * deleted (DisassociateIpamByoasn).
+ *
+ * Deployment waits until AWS reports the association `associated`. The association depends on its ASN, so
+ * CloudFormation creates it after the ASN is provisioned and deletes it before the ASN is deprovisioned.
+ *
+ * @example
+ * declare const asn: IpamByoasn;
+ * new ByoasnCidrAssociation(this, 'V6', { byoasn: asn, cidr: '2001:db8:1000::/48' });
+ */
+export class ByoasnCidrAssociation extends Resource {
+  /** The associated ASN. */
+  public readonly asn: number;
+
+  /** The associated CIDR. */
+  public readonly cidr: string;
+
+  /**
+   * The state AWS reported when the deployment finished (normally `associated`).
+   * @attribute
+   */
+  public readonly associationState: string;
+
+  /**
+   * AWS's status message for the association (often empty).
+   * @attribute
+   */
+  public readonly associationStatusMessage: string;
+
+  constructor(scope: Construct, id: string, props: ByoasnCidrAssociationProps) {
+    super(scope, id);
+    this.asn = props.byoasn.asn;
+    this.cidr = props.cidr;
+
+    // The CIDR must be publicly advertisable to be advertised with the ASN, but AWS does not say that an
+    // association requires it, so the looser IPv6 bound (/56) applies here.
+    reportFindings(this, Token.isUnresolved(props.cidr) ? [] : checkCidr(props.cidr, { publiclyAdvertisable: false }));
+    const removalPolicy = checkRemovalPolicy(this, props.removalPolicy);
+
+    const provider = ByoasnProvider.getOrCreate(this, props.providerOptions);
+    // None of these actions has a resource type: `*` is the narrowest resource IAM accepts.
+    provider.grant(['ec2:AssociateIpamByoasn', 'ec2:DisassociateIpamByoasn', 'ec2:DescribeByoipCidrs'], ['*']);
+
+    const properties: AssociationResourceProperties = {
+      Asn: Tokenization.stringifyNumber(props.byoasn.asn),
+      Cidr: props.cidr,
+      AdoptExisting: String(props.adoptExisting ?? false),
+    };
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: ASSOCIATION_RESOURCE_TYPE,
+      properties: { ...properties },
+      removalPolicy,
+    });
+    // Create after the ASN is provisioned; CloudFormation deletes in reverse, so the association goes first.
+    const asnResource = asnResourceOf(props.byoasn);
+    if (asnResource !== undefined) {
+      resource.node.addDependency(asnResource);
+    }
+
+    this.associationState = resource.getAttString(ASSOCIATION_ATTRIBUTES.STATE);
+    this.associationStatusMessage = resource.getAttString(ASSOCIATION_ATTRIBUTES.STATUS_MESSAGE);
+  }
+}
+
+/**
+ * The custom resource of an `IpamByoasn` of this app; undefined for an imported one, which has none. The
+ * dependency is on that resource, not on the whole construct, because `associateCidr` makes the association
+ * a child of the ASN's construct, and depending on one's own parent would be a cycle.
+ */
+function asnResourceOf(byoasn: IIpamByoasn): IConstruct | undefined {
+  const child = byoasn.node.tryFindChild('Resource');
+  return child instanceof CustomResource ? child : undefined;
+}

@@ -1,0 +1,3 @@
+export * from './ipam-byoasn';
+export * from './byoasn-cidr-association';
+export * from './provider-options';

@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, IConstruct } from 'constructs';
+import { ByoasnProviderOptions } from '../provider-options';
+
+/** Where the build puts the handler bundle (scripts/bundle-handler.mjs); shipped in the npm package. */
+export const HANDLER_ASSET_DIR = join(__dirname, '..', '..', 'assets', 'handler');
+
+/** The id of the provider in its stack: namespaced by package so that no other library collides with it. */
+export const PROVIDER_ID = 'cdk-ipam-byoasn.ByoasnProvider';
+
+const DEFAULT_QUERY_INTERVAL = Duration.seconds(10);
+const DEFAULT_TOTAL_TIMEOUT = Duration.minutes(50);
+const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+
+/** The provider's settings with every default applied. */
+interface ResolvedOptions {
+  readonly queryIntervalSeconds: number;
+  readonly totalTimeoutSeconds: number;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The one custom resource provider of a stack, shared by every construct of this library in it.
+ *
+ * It is looked up in the construct tree of the stack (never in a module-level map), so that two stacks
+ * or two apps in one process each get their own.
+ */
+export class ByoasnProvider extends Construct {
+  /**
+   * The stack's provider, created on first use with `options`. A later caller whose explicit options differ
+   * from the provider's settings gets an error that names both.
+   */
+  public static getOrCreate(scope: IConstruct, options: ByoasnProviderOptions = {}): ByoasnProvider {
+    const stack = Stack.of(scope);
+    const requested = resolveOptions(scope, options);
+    const existing = stack.node.tryFindChild(PROVIDER_ID);
+    if (existing === undefined) {
+      return new ByoasnProvider(stack, requested, scope.node.path);
+    }
+    if (!(existing instanceof ByoasnProvider)) {
+      throw new Error(`${stack.node.path}: the construct id '${PROVIDER_ID}' is reserved for the cdk-ipam-byoasn provider.`);
+    }
+    existing.checkCompatible(scope, options, requested);
+    return existing;
+  }
+
+  /** The service token that the library's custom resources point at. */
+  public readonly serviceToken: string;
+
+  /** The user handler functions (onEvent and isComplete): both call EC2, so both get every grant. */
+  private readonly handlers: lambda.Function[];
+
+  /** Policy statements already granted, by a key of their content, so that 20 constructs add one statement. */
+  private readonly granted = new Set<string>();
+
+  private readonly settings: ResolvedOptions;
+  private readonly createdBy: string;
+
+  private constructor(stack: Stack, settings: ResolvedOptions, createdBy: string) {
+    super(stack, PROVIDER_ID);
+    this.settings = settings;
+    this.createdBy = createdBy;
+
+    if (!existsSync(join(HANDLER_ASSET_DIR, 'index.js'))) {
+      throw new Error(`cdk-ipam-byoasn: the handler bundle is missing at ${HANDLER_ASSET_DIR}. The published package ships it; in a clone of the repository, run 'npm run build' first.`);
+    }
+    // One asset serves both functions: the same hash, staged and uploaded once.
+    const code = lambda.Code.fromAsset(HANDLER_ASSET_DIR);
+    const makeHandler = (id: string, handler: string, description: string) => new lambda.Function(this, id, {
+      code,
+      handler,
+      description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      // Each invocation makes a few EC2 calls, but throttling retries with backoff can take a minute or two.
+      timeout: Duration.minutes(5),
+      logGroup: new logs.LogGroup(this, `${id}Logs`, {
+        retention: settings.logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'cdk-ipam-byoasn',
+      },
+    });
+    const onEvent = makeHandler('OnEvent', 'index.onEvent', 'cdk-ipam-byoasn: starts provisioning, association and their removal');
+    const isComplete = makeHandler('IsComplete', 'index.isComplete', 'cdk-ipam-byoasn: asks EC2 whether an operation has finished');
+    this.handlers = [onEvent, isComplete];
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: Duration.seconds(settings.queryIntervalSeconds),
+      totalTimeout: Duration.seconds(settings.totalTimeoutSeconds),
+      logGroup: new logs.LogGroup(this, 'FrameworkLogs', {
+        retention: settings.logRetention,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
+    this.serviceToken = provider.serviceToken;
+  }
+
+  /**
+   * Allows the handler functions to call `actions` on `resources`. Called by each construct for exactly the
+   * actions its resource type uses; an identical grant is added once.
+   */
+  public grant(actions: string[], resources: string[]): void {
+    const key = JSON.stringify([[...actions].sort(), [...resources].sort()].map((list) => list.map((s) => Stack.of(this).resolve(s))));
+    if (this.granted.has(key)) {
+      return;
+    }
+    this.granted.add(key);
+    for (const handler of this.handlers) {
+      handler.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
+    }
+  }
+
+  private checkCompatible(scope: IConstruct, options: ByoasnProviderOptions, requested: ResolvedOptions): void {
+    const conflicts: string[] = [];
+    if (options.queryInterval !== undefined && requested.queryIntervalSeconds !== this.settings.queryIntervalSeconds) {
+      conflicts.push(`queryInterval ${requested.queryIntervalSeconds} s (the provider has ${this.settings.queryIntervalSeconds} s)`);
+    }
+    if (options.totalTimeout !== undefined && requested.totalTimeoutSeconds !== this.settings.totalTimeoutSeconds) {
+      conflicts.push(`totalTimeout ${requested.totalTimeoutSeconds} s (the provider has ${this.settings.totalTimeoutSeconds} s)`);
+    }
+    if (options.logRetention !== undefined && requested.logRetention !== this.settings.logRetention) {
+      conflicts.push(`logRetention ${requested.logRetention} days (the provider has ${this.settings.logRetention} days)`);
+    }
+    if (conflicts.length > 0) {
+      throw new Error(`${scope.node.path}: providerOptions asks for ${conflicts.join(' and ')}, but this stack's cdk-ipam-byoasn provider was already created by ${this.createdBy}. One provider serves the whole stack: pass the same providerOptions to every construct of the stack, or only to the first one.`);
+    }
+  }
+}
+
+function resolveOptions(scope: IConstruct, options: ByoasnProviderOptions): ResolvedOptions {
+  const queryIntervalSeconds = (options.queryInterval ?? DEFAULT_QUERY_INTERVAL).toSeconds();
+  const totalTimeoutSeconds = (options.totalTimeout ?? DEFAULT_TOTAL_TIMEOUT).toSeconds();
+  const where = `${scope.node.path}: providerOptions`;
+  if (totalTimeoutSeconds < 60 || totalTimeoutSeconds > 55 * 60) {
+    throw new Error(`${where}.totalTimeout is ${totalTimeoutSeconds} s; allowed: 1 to 55 minutes (60-3300 s). CloudFormation waits at most one hour for a custom resource.`);
+  }
+  if (queryIntervalSeconds < 1 || queryIntervalSeconds > 300) {
+    throw new Error(`${where}.queryInterval is ${queryIntervalSeconds} s; allowed: 1 second to 5 minutes (1-300 s).`);
+  }
+  if (queryIntervalSeconds > totalTimeoutSeconds) {
+    throw new Error(`${where}.queryInterval (${queryIntervalSeconds} s) is longer than totalTimeout (${totalTimeoutSeconds} s); it must not be.`);
+  }
+  return { queryIntervalSeconds, totalTimeoutSeconds, logRetention: options.logRetention ?? DEFAULT_LOG_RETENTION };
+}

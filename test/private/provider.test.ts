@@ -1,0 +1,139 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ByoasnCidrAssociation, ByoasnProviderOptions, IpamByoasn } from '../../lib';
+import { ByoasnProvider, PROVIDER_ID } from '../../lib/private/provider';
+import { ACCOUNT, IPAM_ID, SIGNATURE, asnMessage, newStack } from '../helpers';
+
+function addAsn(stack: Stack, id: string, asn: number, providerOptions?: ByoasnProviderOptions, ipamId = IPAM_ID) {
+  return new IpamByoasn(stack, id, {
+    ipamId,
+    asn,
+    authorizationContext: { message: asnMessage(asn), signature: SIGNATURE },
+    providerOptions,
+  });
+}
+
+describe('the provider', () => {
+  test('is created once for a stack with 5 ASNs and 20 associations', () => {
+    const stack = newStack();
+    for (let i = 0; i < 5; i++) {
+      const asn = addAsn(stack, `Asn${i}`, 64000 + i, undefined, `ipam-0123456789abcdef${i}`);
+      for (let j = 0; j < 4; j++) {
+        new ByoasnCidrAssociation(stack, `Assoc${i}x${j}`, { byoasn: asn, cidr: `8.${i}.${j}.0/24` });
+      }
+    }
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::IpamByoasn', 5);
+    template.resourceCountIs('Custom::ByoasnCidrAssociation', 20);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    // onEvent and isComplete, plus the framework's onEvent, isComplete and onTimeout.
+    template.resourceCountIs('AWS::Lambda::Function', 5);
+    expect(stack.node.findAll().filter((c) => c instanceof ByoasnProvider)).toHaveLength(1);
+
+    // The shared grants are added once, the IPAM-scoped one once per IPAM.
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p).includes('ec2:'));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string[] }>;
+      expect(statements.filter((s) => s.Action.includes('ec2:AssociateIpamByoasn'))).toHaveLength(1);
+      expect(statements.filter((s) => s.Action.includes('ec2:DescribeIpamByoasn'))).toHaveLength(1);
+      expect(statements.filter((s) => s.Action.includes('ec2:ProvisionIpamByoasn'))).toHaveLength(5);
+    }
+  });
+
+  test('is created once per stack in a two-stack app', () => {
+    const app = new App();
+    const one = newStack('One', app);
+    const two = newStack('Two', app);
+    addAsn(one, 'Asn', 64500);
+    addAsn(one, 'Asn2', 64501);
+    addAsn(two, 'Asn', 64500);
+    for (const stack of [one, two]) {
+      Template.fromStack(stack).resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+      expect(stack.node.tryFindChild(PROVIDER_ID)).toBeInstanceOf(ByoasnProvider);
+    }
+    expect(ByoasnProvider.getOrCreate(one)).not.toBe(ByoasnProvider.getOrCreate(two));
+  });
+
+  test('runs the bundled handler on the newest Node.js runtime, on arm64, from one asset', () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500);
+    const template = Template.fromStack(stack);
+    const handlers = template.findResources('AWS::Lambda::Function', {
+      Properties: { Handler: Match.stringLikeRegexp('^index\\.(onEvent|isComplete)$') },
+    });
+    expect(Object.values(handlers).map((f) => f.Properties.Handler).sort()).toEqual(['index.isComplete', 'index.onEvent']);
+    const codes = new Set(Object.values(handlers).map((f) => JSON.stringify(f.Properties.Code)));
+    expect(codes.size).toBe(1);
+    for (const fn of Object.values(handlers)) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: expect.any(String) } });
+    }
+  });
+
+  test('keeps logs for one month by default, in log groups of its own', () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500);
+    Template.fromStack(stack).resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
+  });
+
+  test('applies queryInterval, totalTimeout and logRetention', () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500, { queryInterval: Duration.seconds(30), totalTimeout: Duration.minutes(20), logRetention: RetentionDays.ONE_WEEK });
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 3);
+    const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+    const definition = JSON.stringify(stack.resolve(machine.Properties.DefinitionString));
+    expect(definition).toContain('\\"IntervalSeconds\\":30');
+    // 20 minutes of 30-second polls.
+    expect(definition).toContain('\\"MaxAttempts\\":40');
+  });
+
+  test('defaults to a 10-second interval for 50 minutes', () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500);
+    const [machine] = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'));
+    const definition = JSON.stringify(stack.resolve(machine.Properties.DefinitionString));
+    expect(definition).toContain('\\"IntervalSeconds\\":10');
+    expect(definition).toContain('\\"MaxAttempts\\":300');
+  });
+
+  test('accepts the same options twice, and no options after explicit ones', () => {
+    const stack = newStack();
+    const options = { queryInterval: Duration.seconds(20) };
+    addAsn(stack, 'A', 64500, options);
+    addAsn(stack, 'B', 64501, { queryInterval: Duration.seconds(20) });
+    addAsn(stack, 'C', 64502);
+    Template.fromStack(stack).resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+  });
+
+  test('refuses conflicting options in one stack, naming both constructs', () => {
+    const stack = newStack();
+    addAsn(stack, 'A', 64500, { queryInterval: Duration.seconds(20) });
+    expect(() => addAsn(stack, 'B', 64501, { queryInterval: Duration.seconds(30), totalTimeout: Duration.minutes(10) })).toThrow(
+      "Stack/B: providerOptions asks for queryInterval 30 s (the provider has 20 s) and totalTimeout 600 s (the provider has 3000 s), but this stack's cdk-ipam-byoasn provider was already created by Stack/A.",
+    );
+    expect(() => addAsn(stack, 'C', 64502, { logRetention: RetentionDays.ONE_DAY })).toThrow('logRetention 1 days (the provider has 30 days)');
+  });
+
+  test.each<[ByoasnProviderOptions, string]>([
+    [{ totalTimeout: Duration.minutes(56) }, 'Stack/Asn: providerOptions.totalTimeout is 3360 s; allowed: 1 to 55 minutes (60-3300 s).'],
+    [{ totalTimeout: Duration.seconds(59) }, 'providerOptions.totalTimeout is 59 s; allowed: 1 to 55 minutes'],
+    [{ queryInterval: Duration.minutes(6) }, 'Stack/Asn: providerOptions.queryInterval is 360 s; allowed: 1 second to 5 minutes (1-300 s).'],
+    [{ queryInterval: Duration.seconds(0) }, 'providerOptions.queryInterval is 0 s; allowed: 1 second to 5 minutes'],
+    [{ queryInterval: Duration.minutes(3), totalTimeout: Duration.minutes(2) }, 'providerOptions.queryInterval (180 s) is longer than totalTimeout (120 s)'],
+  ])('refuses out-of-range options %#', (options, message) => {
+    expect(() => addAsn(newStack(), 'Asn', 64500, options)).toThrow(message);
+  });
+
+  test('hard-codes no partition', () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500);
+    const template = JSON.stringify(Template.fromStack(stack).toJSON());
+    expect(template).not.toMatch(/arn:aws/);
+    expect(template).toContain(`:ec2::${ACCOUNT}:ipam/${IPAM_ID}`);
+  });
+});
