@@ -77,6 +77,10 @@ export function parseAsn(value: unknown, property = 'asn'): { asn?: number; find
     if (!/^\d+$/.test(value)) {
       return error(`${property} must be a whole number in asplain notation; got ${shown}. Allowed: ${PUBLIC_ASN_RANGES}.`);
     }
+    if (/^0\d/.test(value)) {
+      // AWS reports '64496', and the physical id must match what AWS reports.
+      return error(`${property} ${shown} has leading zeros; write it as ${Number(value)}.`);
+    }
     asn = Number(value);
   } else {
     return error(`${property} must be a number; got ${shown}. Allowed: ${PUBLIC_ASN_RANGES}.`);
@@ -360,7 +364,9 @@ export function expiryDate(yyyymmdd: string): Date | undefined {
     return undefined;
   }
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  const date = new Date(Date.UTC(year, month - 1, day));
+  const date = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, does not read years 0-99 as 1900-1999.
+  date.setUTCFullYear(year, month - 1, day);
   if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
     return undefined;
   }
@@ -441,6 +447,12 @@ export function checkAuthorizationContext(
       severity: 'error',
       property: signatureProperty,
       message: `${signatureProperty} must be a non-empty string of the characters A-Z a-z 0-9 - _ ~ (base64 with '+=/' replaced by '-_~' and no newlines); got ${describeSignature(signature)}.`,
+    });
+  } else if (!/^[A-Za-z0-9~-]+_{0,2}$/.test(signature)) {
+    findings.push({
+      severity: 'error',
+      property: signatureProperty,
+      message: `${signatureProperty} has '_' (encoded base64 padding) before its end; padding may only be the last one or two characters. The signature was probably mangled when copied.`,
     });
   } else if (signature.length % 4 !== 0) {
     findings.push({

@@ -37,6 +37,7 @@ describe('checkAsn', () => {
     ['abc', "asn must be a whole number in asplain notation; got 'abc'"],
     ['', "asn must be a whole number in asplain notation; got ''"],
     ['64500 ', "got '64500 '"],
+    ['064496', "asn '064496' has leading zeros; write it as 64496."],
     ['1.10', "asn must be in asplain notation; got asdot '1.10'. Use 65546 instead."],
     [undefined, 'asn must be a number; got undefined'],
   ])('refuses %p', (asn, message) => {
@@ -175,6 +176,7 @@ describe('authorization messages', () => {
   test('expiryDate rejects impossible dates', () => {
     expect(expiryDate('20270229')).toBeUndefined();
     expect(expiryDate('20280229')?.toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    expect(expiryDate('00500101')?.getUTCFullYear()).toBe(50);
   });
 
   test('accepts a matching, unexpired context', () => {
@@ -234,6 +236,11 @@ describe('authorization messages', () => {
     if (typeof signature === 'string' && signature.length > 0) {
       expect(findings[0].message).not.toContain(signature);
     }
+  });
+
+  test('refuses padding before the end of the signature', () => {
+    const findings = checkAuthorizationContext('1|aws|123456789012|64496|20271231|SHA256|RSAPSS', 'ab_cdefg', asnContext);
+    expect(findings[0].message).toContain("has '_' (encoded base64 padding) before its end");
   });
 
   test('refuses a truncated signature', () => {
