@@ -24,5 +24,8 @@ await build({
   minify: true,
   sourcemap: false,
   legalComments: 'none',
+  // The SDK loads a few Node built-ins with import(); as require() they work the same on Lambda and also in a
+  // CommonJS sandbox without ESM support (the lifecycle tests run the bundle inside Jest's VM).
+  supported: { 'dynamic-import': false },
   logLevel: 'warning',
 });

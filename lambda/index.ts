@@ -1,0 +1,66 @@
+/**
+ * Entry points of the custom resource handler. The Provider framework's onEvent function calls `onEvent`,
+ * its isComplete function calls `isComplete` (the same bundle, two handler names). Both only wire the EC2
+ * client and the logger, and pick the handler class by `ResourceType`.
+ */
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import {
+  ASSOCIATION_RESOURCE_TYPE,
+  AssociationResourceProperties,
+  BYOASN_RESOURCE_TYPE,
+  ByoasnResourceProperties,
+} from '../lib/private/contract';
+import { ByoasnCidrAssociationHandler } from './byoasn-cidr-association';
+import { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse, ResourceHandler } from './common';
+import { createEc2Client, ec2Api } from './ec2';
+import { IpamByoasnHandler } from './ipam-byoasn';
+import { createLogger } from './logger';
+
+export type { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse } from './common';
+
+// Created on first use and kept for the life of the execution environment: the only module-level state.
+let client: EC2Client | undefined;
+let logger: Logger | undefined;
+
+/** Handles a CloudFormation request (Create, Update or Delete) of one of this library's resource types. */
+export async function onEvent(event: CustomResourceEvent): Promise<OnEventResponse> {
+  return handlerFor(event).onEvent();
+}
+
+/** Tells the Provider framework whether the work that onEvent started is done. */
+export async function isComplete(event: IsCompleteEvent): Promise<IsCompleteResponse> {
+  return handlerFor(event).isComplete();
+}
+
+function handlerFor(event: CustomResourceEvent | IsCompleteEvent): ResourceHandler<unknown> {
+  logger ??= createLogger();
+  // The logger outlives the invocation: drop the previous request's keys before adding this one's.
+  logger.resetKeys();
+  logger.appendKeys({
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    // A Create has no physical id yet; its response line shows the one chosen.
+    PhysicalResourceId: event.PhysicalResourceId ?? '(none yet)',
+    ResourceType: event.ResourceType,
+  });
+  client ??= createEc2Client();
+  const ec2 = ec2Api(client, logger);
+  switch (event.ResourceType) {
+    case BYOASN_RESOURCE_TYPE:
+      return new IpamByoasnHandler(ec2, logger, withProperties<ByoasnResourceProperties>(event));
+    case ASSOCIATION_RESOURCE_TYPE:
+      return new ByoasnCidrAssociationHandler(ec2, logger, withProperties<AssociationResourceProperties>(event));
+  }
+  const message = `Unknown resource type '${event.ResourceType}': this handler serves ${BYOASN_RESOURCE_TYPE} and ${ASSOCIATION_RESOURCE_TYPE}.`;
+  logger.error(message);
+  throw new Error(message);
+}
+
+/**
+ * Types the properties by the contract. Nothing is checked here: CloudFormation may send anything, and each
+ * handler validates every value it uses before any AWS call.
+ */
+function withProperties<P>(event: IsCompleteEvent | CustomResourceEvent): CustomResourceEvent<P> & { readonly Data?: Record<string, string> } {
+  return event as unknown as CustomResourceEvent<P>;
+}

@@ -1,0 +1,50 @@
+import { HandlerError, awsErrorText, statusText } from '../../lambda/errors';
+import { MAX_AWS_TEXT_BYTES, MAX_ERROR_BYTES } from '../../lambda/limits';
+import { ec2Error } from './events';
+
+describe('HandlerError', () => {
+  test('keeps a short message and a stack without frames', () => {
+    const error = new HandlerError('Asn: something.');
+
+    expect(error.message).toBe('Asn: something.');
+    expect(error.name).toBe('HandlerError');
+    expect(error.stack).toBe('HandlerError: Asn: something.');
+  });
+
+  test('caps a long message', () => {
+    const error = new HandlerError(`Asn: ${'x'.repeat(10000)}`);
+
+    expect(Buffer.byteLength(error.message)).toBeLessThanOrEqual(MAX_ERROR_BYTES);
+    expect(error.message.endsWith('…')).toBe(true);
+  });
+
+  test('keeps the cause', () => {
+    const cause = new Error('inner');
+
+    expect(new HandlerError('outer', { cause }).cause).toBe(cause);
+  });
+});
+
+describe('awsErrorText', () => {
+  test("is the error's code and message", () => {
+    expect(awsErrorText(ec2Error('IncorrectState', 'The ASN is provisioned.'))).toBe('IncorrectState: The ASN is provisioned.');
+  });
+
+  test('is capped', () => {
+    expect(Buffer.byteLength(awsErrorText(ec2Error('IncorrectState', 'y'.repeat(10000))))).toBeLessThanOrEqual(MAX_AWS_TEXT_BYTES);
+  });
+
+  test('copes with something that is not an Error', () => {
+    expect(awsErrorText('boom')).toBe('boom');
+    expect(awsErrorText(new Error('plain'))).toBe('plain');
+  });
+});
+
+describe('statusText', () => {
+  test("is AWS's message, capped, or says there was none", () => {
+    expect(statusText('Provisioning failed.')).toBe('Provisioning failed.');
+    expect(statusText(undefined)).toBe('(AWS gave no status message)');
+    expect(statusText('')).toBe('(AWS gave no status message)');
+    expect(Buffer.byteLength(statusText('z'.repeat(5000)))).toBeLessThanOrEqual(MAX_AWS_TEXT_BYTES);
+  });
+});
