@@ -23,7 +23,7 @@ export class ExampleStack extends Stack {
       authorizationContext: {
         message: '1|aws|123456789012|64496|20271231|SHA256|RSAPSS',
         // A placeholder of the right alphabet; `cdk-ipam-byoasn sign` prints the real one.
-        signature: 'REPLACE-with-the-signature-printed-by-cdk-ipam-byoasn-sign______',
+        signature: 'REPLACE-with-the-signature-printed-by-cdk-ipam-byoasn-sign__',
       },
     });
 

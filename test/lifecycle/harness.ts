@@ -1,0 +1,42 @@
+import { jest } from '@jest/globals';
+import { Ec2Emulator } from '../emulator/ec2-emulator';
+import { CloudFormationDriver, DriverOptions, HandlerModule } from './cloudformation';
+import { JumpingClock } from './jumping-clock';
+
+export { JumpingClock } from './jumping-clock';
+
+import { SynthesizedStack } from './synth';
+
+/** The BYOIP CIDRs of the example app, which must exist before ASNs can be associated with them. */
+export const EXAMPLE_CIDRS = ['203.0.113.0/24', '2001:db8:1000::/48'];
+
+/** An emulator on a manual clock with the example's BYOIP CIDRs, and a driver for `stack`. */
+export async function startHarness(stack: SynthesizedStack, options: Partial<DriverOptions> & { emulatorOptions?: ConstructorParameters<typeof Ec2Emulator>[0] } = {}) {
+  const clock = new JumpingClock();
+  const emulator = new Ec2Emulator({ now: clock.now, idleTimeoutMs: 60_000, ...options.emulatorOptions });
+  await emulator.start();
+  for (const cidr of EXAMPLE_CIDRS) {
+    emulator.addByoipCidr({ cidr });
+  }
+  const driver = new CloudFormationDriver({ emulator, clock, handlerFile: stack.handlerFile, stackName: stack.stackName, loadHandler: isolatedLoad, ...options });
+  return { clock, emulator, driver };
+}
+
+/** What is still held in AWS: ASNs not absent, associations not absent. Empty means nothing is left behind. */
+export function leftovers(emulator: Ec2Emulator): string[] {
+  const snapshot = emulator.snapshot();
+  return [
+    ...snapshot.asns.filter((a) => !['deprovisioned', 'failed-provision'].includes(a.state)).map((a) => `ASN ${a.asn} ${a.state} in ${a.ipamId}`),
+    ...snapshot.associations.filter((a) => !['disassociated', 'failed-association'].includes(a.state)).map((a) => `association ${a.asn} ${a.cidr} ${a.state}`),
+  ];
+}
+
+/** A fresh instance of the bundle from Jest's registry: it sees the sandbox's `process.env`, as the test does. */
+function isolatedLoad(file: string): HandlerModule {
+  let loaded: HandlerModule | undefined;
+  jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    loaded = require(file) as HandlerModule;
+  });
+  return loaded!;
+}

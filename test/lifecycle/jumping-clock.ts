@@ -1,0 +1,17 @@
+import type { Clock } from './cloudformation';
+
+/**
+ * Real time plus jumps. Polling jumps ahead by the query interval (so minutes of AWS work take no real time),
+ * while real time still runs between jumps, so that the emulator's token buckets refill during the SDK's
+ * real backoff, as AWS's do.
+ */
+export class JumpingClock implements Clock {
+  private readonly startedAt = Date.now();
+  private jumped = 0;
+
+  readonly now = (): number => Date.UTC(2030, 0, 1) + (Date.now() - this.startedAt) + this.jumped;
+
+  advance(ms: number): void {
+    this.jumped += ms;
+  }
+}
