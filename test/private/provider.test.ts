@@ -74,6 +74,18 @@ describe('the provider', () => {
     }
   });
 
+  test("keeps the framework's own logging at FATAL, so its dumps of the event (and the signature) are not logged", () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500);
+    const framework = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+      Properties: { Handler: Match.stringLikeRegexp('^framework\\.') },
+    });
+    expect(Object.keys(framework)).toHaveLength(3);
+    for (const fn of Object.values(framework)) {
+      expect(fn.Properties.LoggingConfig).toEqual(expect.objectContaining({ ApplicationLogLevel: 'FATAL', LogFormat: 'JSON' }));
+    }
+  });
+
   test('keeps logs for one month by default, in log groups of its own', () => {
     const stack = newStack();
     addAsn(stack, 'Asn', 64500);
