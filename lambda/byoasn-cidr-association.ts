@@ -63,7 +63,7 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
     const byoip = await this.readCidr(target);
     if (!byoip) {
       const region = process.env.AWS_REGION ? `Region ${process.env.AWS_REGION}` : 'this Region';
-      throw new HandlerError(`${this.logicalId}: CIDR ${target.cidr} is not a BYOIP CIDR in ${region}. Provision it as a BYOIP CIDR first (ProvisionByoipCidr, e.g. with the ByoipCidr construct) in this Region, then associate it with ASN ${target.asn}.`);
+      throw new HandlerError(`${this.logicalId}: CIDR ${target.cidr} is not a BYOIP CIDR in ${region}. Provision it as a BYOIP CIDR first (ProvisionByoipCidr; see "Bring your own IP addresses" in the Amazon VPC documentation) in this Region, then associate it with ASN ${target.asn}.`);
     }
     const association = this.associationIn(byoip, target);
     const state: string | undefined = association?.State;

@@ -126,7 +126,7 @@ describe('create', () => {
 
     try {
       await expectError(onEvent(associationCreate()),
-        'Prefix: CIDR 203.0.113.0/24 is not a BYOIP CIDR in Region us-east-1. Provision it as a BYOIP CIDR first (ProvisionByoipCidr, e.g. with the ByoipCidr construct) in this Region, then associate it with ASN 64496.');
+        'Prefix: CIDR 203.0.113.0/24 is not a BYOIP CIDR in Region us-east-1. Provision it as a BYOIP CIDR first (ProvisionByoipCidr; see "Bring your own IP addresses" in the Amazon VPC documentation) in this Region, then associate it with ASN 64496.');
     } finally {
       delete process.env.AWS_REGION;
     }
@@ -137,7 +137,7 @@ describe('create', () => {
     givenCidrs(byoipCidr([], { Cidr: '2001:db8:1000:0::/48' }));
 
     await expectError(onEvent(associationCreate({ Cidr: OTHER_CIDR })),
-      'Prefix: CIDR 2001:db8:1000::/48 is not a BYOIP CIDR in this Region. Provision it as a BYOIP CIDR first (ProvisionByoipCidr, e.g. with the ByoipCidr construct) in this Region, then associate it with ASN 64496.');
+      'Prefix: CIDR 2001:db8:1000::/48 is not a BYOIP CIDR in this Region. Provision it as a BYOIP CIDR first (ProvisionByoipCidr; see "Bring your own IP addresses" in the Amazon VPC documentation) in this Region, then associate it with ASN 64496.');
   });
 
   test('waits for an association already in progress without calling AWS again', async () => {
