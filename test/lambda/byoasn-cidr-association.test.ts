@@ -4,9 +4,7 @@ import {
   DescribeByoipCidrsCommand,
   DescribeIpamByoasnCommand,
   DisassociateIpamByoasnCommand,
-  EC2Client,
 } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ALLOW_DOCUMENTATION_VALUES_ENV, associationPhysicalId } from '../../lib/private/contract';
 import type { CustomResourceEvent, IsCompleteResponse, OnEventResponse } from '../../lambda/common';
@@ -17,7 +15,6 @@ import {
   ASSOCIATION_ID,
   CIDR,
   CREATE_FAILED_MARKER,
-  CapturedLogs,
   OTHER_ASN,
   OTHER_CIDR,
   association,
@@ -25,42 +22,14 @@ import {
   associationDelete,
   associationUpdate,
   byoipCidr,
-  captureLogs,
   cloudFormationFailureBody,
   cloudFormationSuccessBody,
   ec2Error,
   isCompleteEvent,
+  mockedEc2,
 } from './events';
 
-const ec2 = mockClient(EC2Client);
-let logs: CapturedLogs;
-
-beforeEach(() => {
-  ec2.reset();
-  logs = captureLogs();
-  // The fixtures use documentation ASNs and prefixes, as the emulator tests do.
-  process.env[ALLOW_DOCUMENTATION_VALUES_ENV] = 'true';
-});
-
-afterEach(() => {
-  jest.restoreAllMocks();
-  delete process.env[ALLOW_DOCUMENTATION_VALUES_ENV];
-});
-
-/** DescribeByoipCidrs lists these CIDRs (one page). */
-function givenCidrs(...cidrs: ByoipCidr[]): void {
-  ec2.on(DescribeByoipCidrsCommand).resolves({ ByoipCidrs: cidrs });
-}
-
-/** Each DescribeByoipCidrs read (a full listing) sees the next of these listings; the last one repeats. */
-function givenCidrsInTurn(...listings: ByoipCidr[][]): void {
-  let read = 0;
-  ec2.on(DescribeByoipCidrsCommand).callsFake(() => {
-    const listing = listings[Math.min(read, listings.length - 1)];
-    read++;
-    return { ByoipCidrs: listing };
-  });
-}
+const { ec2, logs, givenCidrs, givenCidrsInTurn } = mockedEc2();
 
 /** Our CIDR, listed with the association of our ASN in this state (or with none). */
 function givenAssociation(state: string | undefined, overrides: Parameters<typeof association>[1] = {}): void {

@@ -2,8 +2,10 @@
  * Shared builders for the handler tests: CloudFormation events as the Provider framework delivers them, EC2
  * records as the Describe calls list them, and a capture of the JSON log lines.
  */
-import { AsnAssociation, Byoasn, ByoipCidr } from '@aws-sdk/client-ec2';
+import { AsnAssociation, Byoasn, ByoipCidr, DescribeByoipCidrsCommand, DescribeIpamByoasnCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
 import {
+  ALLOW_DOCUMENTATION_VALUES_ENV,
   ASSOCIATION_RESOURCE_TYPE,
   AssociationResourceProperties,
   BYOASN_RESOURCE_TYPE,
@@ -205,5 +207,52 @@ export function captureLogs(): CapturedLogs {
   return {
     text,
     records: () => text().split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+/**
+ * The mocked EC2 client of a handler test file, with the environment every handler test wants: before each
+ * test the mock is reset, the log lines captured, and documentation values allowed (the fixtures use them, as
+ * the emulator tests do); after each test all of that is undone. Returns the stubs and the current capture.
+ */
+export function mockedEc2() {
+  const ec2 = mockClient(EC2Client);
+  let current: CapturedLogs | undefined;
+  beforeEach(() => {
+    ec2.reset();
+    current = captureLogs();
+    process.env[ALLOW_DOCUMENTATION_VALUES_ENV] = 'true';
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    delete process.env[ALLOW_DOCUMENTATION_VALUES_ENV];
+  });
+  /** Each read (a full listing) sees the next of `listings`; the last one repeats. */
+  const inTurn = <T>(listings: T[][]) => {
+    let read = 0;
+    return () => listings[Math.min(read++, listings.length - 1)];
+  };
+  const logs: CapturedLogs = { text: () => current!.text(), records: () => current!.records() };
+  return {
+    ec2,
+    logs,
+    /** DescribeIpamByoasn lists these records (one page). */
+    givenAsns(...records: Byoasn[]): void {
+      ec2.on(DescribeIpamByoasnCommand).resolves({ Byoasns: records });
+    },
+    /** Each DescribeIpamByoasn read sees the next of these listings; the last one repeats. */
+    givenAsnsInTurn(...listings: Byoasn[][]): void {
+      const next = inTurn(listings);
+      ec2.on(DescribeIpamByoasnCommand).callsFake(() => ({ Byoasns: next() }));
+    },
+    /** DescribeByoipCidrs lists these CIDRs (one page). */
+    givenCidrs(...cidrs: ByoipCidr[]): void {
+      ec2.on(DescribeByoipCidrsCommand).resolves({ ByoipCidrs: cidrs });
+    },
+    /** Each DescribeByoipCidrs read sees the next of these listings; the last one repeats. */
+    givenCidrsInTurn(...listings: ByoipCidr[][]): void {
+      const next = inTurn(listings);
+      ec2.on(DescribeByoipCidrsCommand).callsFake(() => ({ ByoipCidrs: next() }));
+    },
   };
 }

@@ -1,13 +1,10 @@
 import {
   Byoasn,
-  ByoipCidr,
   DeprovisionIpamByoasnCommand,
   DescribeByoipCidrsCommand,
   DescribeIpamByoasnCommand,
-  EC2Client,
   ProvisionIpamByoasnCommand,
 } from '@aws-sdk/client-ec2';
-import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { ALLOW_DOCUMENTATION_VALUES_ENV, byoasnPhysicalId } from '../../lib/private/contract';
 import type { CustomResourceEvent, IsCompleteResponse, OnEventResponse } from '../../lambda/common';
@@ -18,7 +15,6 @@ import {
   ASN,
   BYOASN_ID,
   CREATE_FAILED_MARKER,
-  CapturedLogs,
   IPAM_ID,
   OTHER_ASN,
   OTHER_CIDR,
@@ -33,46 +29,14 @@ import {
   byoasnDelete,
   byoasnUpdate,
   byoipCidr,
-  captureLogs,
   cloudFormationFailureBody,
   cloudFormationSuccessBody,
   ec2Error,
   isCompleteEvent,
+  mockedEc2,
 } from './events';
 
-const ec2 = mockClient(EC2Client);
-let logs: CapturedLogs;
-
-beforeEach(() => {
-  ec2.reset();
-  logs = captureLogs();
-  // The fixtures use documentation ASNs and prefixes, as the emulator tests do.
-  process.env[ALLOW_DOCUMENTATION_VALUES_ENV] = 'true';
-});
-
-afterEach(() => {
-  jest.restoreAllMocks();
-  delete process.env[ALLOW_DOCUMENTATION_VALUES_ENV];
-});
-
-/** DescribeIpamByoasn lists these records (one page). */
-function givenAsns(...records: Byoasn[]): void {
-  ec2.on(DescribeIpamByoasnCommand).resolves({ Byoasns: records });
-}
-
-/** Each DescribeIpamByoasn read (a full listing) sees the next of these listings; the last one repeats. */
-function givenAsnsInTurn(...listings: Byoasn[][]): void {
-  let read = 0;
-  ec2.on(DescribeIpamByoasnCommand).callsFake(() => {
-    const listing = listings[Math.min(read, listings.length - 1)];
-    read++;
-    return { Byoasns: listing };
-  });
-}
-
-function givenCidrs(...cidrs: ByoipCidr[]): void {
-  ec2.on(DescribeByoipCidrsCommand).resolves({ ByoipCidrs: cidrs });
-}
+const { ec2, logs, givenAsns, givenAsnsInTurn, givenCidrs } = mockedEc2();
 
 function expectNoMutation(): void {
   expect(ec2).toHaveReceivedCommandTimes(ProvisionIpamByoasnCommand, 0);
