@@ -12,7 +12,7 @@ import {
   splitPhysicalId,
 } from '../lib/private/contract';
 import { Finding, checkCidr, parseAsn } from '../lib/private/validation';
-import { IsCompleteResponse, OnEventResponse, ResourceHandler } from './common';
+import { IsCompleteResponse, OnEventResponse, ResourceHandler, withSuperseded } from './common';
 import { isRefusal, listByoipCidrs } from './ec2';
 import { HandlerError, awsErrorText, statusText } from './errors';
 import { boundData } from './limits';
@@ -74,8 +74,10 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
     switch (state) {
       case undefined:
       case AsnAssociationState.disassociated:
-      case AsnAssociationState.failed_association:
         return this.associate(target);
+      case AsnAssociationState.failed_association:
+        // The failed association stays listed, and the first reads after our call may still show it.
+        return this.associate(target, association);
       case AsnAssociationState.pending_association:
         return wait('waiting for the association in progress to end');
       case AsnAssociationState.associated:
@@ -95,12 +97,19 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
     }
   }
 
-  /** Calls AssociateIpamByoasn: the last fallible step of onEvent, so a failure leaves nothing behind. */
-  private async associate(target: AssociationTarget): Promise<OnEventResponse> {
+  /**
+   * Calls AssociateIpamByoasn: the last fallible step of onEvent, so a failure leaves nothing behind.
+   *
+   * @param failed the failed-association record that the call replaces, if any: the response then carries it
+   * as `Superseded`, so that isComplete can tell that old record from a new failure
+   */
+  private async associate(target: AssociationTarget, failed?: AsnAssociation): Promise<OnEventResponse> {
     try {
       const result = await this.ec2.associateIpamByoasn({ Asn: target.asn, Cidr: target.cidr });
-      return this.response(target, result.AsnAssociation ?? { State: AsnAssociationState.pending_association });
+      const superseded = this.supersededRecord(failed);
+      return withSuperseded(this.response(target, result.AsnAssociation ?? { State: AsnAssociationState.pending_association }), superseded);
     } catch (error) {
+      const superseded = this.supersededRecord(failed);
       if (isRefusal(error)) {
         // Our read said absent a moment ago. The likeliest "already associated" is our own earlier attempt,
         // whose answer was lost on a connection that the SDK then retried.
@@ -108,7 +117,7 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
         const association = byoip && this.associationIn(byoip, target);
         if (association?.State === AsnAssociationState.pending_association || ASSOCIATED_STATES.has(association?.State ?? '')) {
           this.logger.info(`the association of ASN ${target.asn} with ${target.cidr} is ${association?.State} after all: taking it as our own request`);
-          return this.response(target, association);
+          return withSuperseded(this.response(target, association), superseded);
         }
       }
       throw new HandlerError(`${this.logicalId}: could not associate ASN ${target.asn} with CIDR ${target.cidr}: AssociateIpamByoasn failed with ${awsErrorText(error)}`, { cause: error });
@@ -128,6 +137,9 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
       case ADVERTISED:
         return { IsComplete: true, Data: { ...this.data(target, association) } };
       case AsnAssociationState.failed_association:
+        if (association && this.isSupersededRecord(association, `the association of ASN ${target.asn} with ${target.cidr}`, 'AssociateIpamByoasn')) {
+          return this.notComplete();
+        }
         throw new HandlerError(`${this.logicalId}: AWS could not associate ASN ${target.asn} with CIDR ${target.cidr}: ${statusText(association?.StatusMessage)}`);
       case AsnAssociationState.failed_disassociation:
         throw new HandlerError(`${this.logicalId}: AWS could not disassociate ASN ${target.asn} from CIDR ${target.cidr}, so it cannot be associated again: ${statusText(association?.StatusMessage)}`);
@@ -139,7 +151,7 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
         if (this.mustAssociateNow()) {
           // onEvent waited for a disassociation (or an unknown state) to end; it has, so associate now.
           this.validatedTarget();
-          await this.associate(target);
+          return this.actFromIsComplete(`AssociateIpamByoasn of ASN ${target.asn} with ${target.cidr}`, () => this.associate(target));
         }
         // Otherwise our request is not visible yet (the Describe calls are eventually consistent).
         return this.notComplete();
@@ -249,7 +261,7 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
       case AsnAssociationState.associated:
       case ADVERTISED:
         if (this.mustDisassociateNow()) {
-          await this.disassociate(target);
+          return this.actFromIsComplete(`DisassociateIpamByoasn of ASN ${target.asn} from ${target.cidr}`, () => this.disassociate(target));
         }
         // Otherwise our DisassociateIpamByoasn is not visible yet (eventual consistency).
         return this.notComplete();
@@ -286,7 +298,7 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
         return this.response(target, association ?? { State: AsnAssociationState.disassociated });
       }
       if (ADVERTISED_CIDR_STATES.has(byoip.State ?? '') || state === ADVERTISED) {
-        throw new HandlerError(`${this.logicalId}: cannot disassociate ASN ${target.asn} from CIDR ${target.cidr}: the CIDR is advertised (state ${byoip.State}), and AWS does not disassociate the ASN it is advertised with. Withdraw the CIDR first (WithdrawByoipCidr, or delete its ByoipCidrAdvertisement), or switch its origin to Amazon's ASN (AdvertiseByoipCidr with Asn AWS). AWS said: ${awsErrorText(error)}`, { cause: error });
+        throw new HandlerError(`${this.logicalId}: cannot disassociate ASN ${target.asn} from CIDR ${target.cidr}: the CIDR is advertised (state ${byoip.State}), and AWS does not disassociate the ASN it is advertised with. Withdraw the CIDR first (WithdrawByoipCidr, or delete its ByoipCidrAdvertisement), or switch its origin to Amazon's ASN (AdvertiseByoipCidr with Asn AWS). AWS said: ${awsErrorText(error)}`, { cause: error, blocking: true });
       }
       throw new HandlerError(`${this.logicalId}: AWS refused to disassociate ASN ${target.asn} from CIDR ${target.cidr}: ${awsErrorText(error)}`, { cause: error });
     }

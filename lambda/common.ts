@@ -3,9 +3,13 @@
  * resource Provider framework, and a base class that turns a request into one of six methods.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { Ec2Api, errorName } from './ec2';
+import { Ec2Api, errorName, isRefusal } from './ec2';
 import { HandlerError, awsErrorText } from './errors';
+import { MAX_AWS_TEXT_BYTES, truncateUtf8 } from './limits';
 import { redact, scrubSecrets } from './logger';
+
+/** Refusals that no waiting cures: missing permissions and quotas. isComplete fails on them at once. */
+const NOT_A_RACE: ReadonlySet<string> = new Set(['UnauthorizedOperation', 'AuthFailure', 'OptInRequired', 'ResourceLimitExceeded']);
 
 /** The three CloudFormation request types. */
 export type RequestType = 'Create' | 'Update' | 'Delete';
@@ -31,18 +35,54 @@ export interface CustomResourceEvent<P = object> {
 /** Response `Data`: attribute values, all strings. */
 export type ResponseData = Record<string, string>;
 
+/**
+ * How long after our mutating call a `failed-*` record that equals the one the call superseded (same State,
+ * same StatusMessage) is taken for that old record, which the eventually consistent Describe calls may still
+ * show, rather than for a new failure. After it, such a record fails the deployment as any failure does.
+ */
+export const STALE_RECORD_WINDOW_MS = 2 * 60 * 1000;
+
+/**
+ * The failed record (`failed-provision`, `failed-association`) that onEvent's mutating call replaced: AWS
+ * keeps listing such records for days, and the first reads after the call may still show it.
+ *
+ * It travels as a TOP-LEVEL field of onEvent's response, never inside `Data`: the Provider framework passes
+ * isComplete the request merged with every field of onEvent's response (and passes that same event to every
+ * poll), but sends CloudFormation only `PhysicalResourceId`, `Data` and its own fixed keys. So it reaches
+ * isComplete without ever becoming a resource attribute. JSON only, and small: StatusMessage is capped.
+ */
+export interface SupersededRecord {
+  /** The state the record had when we read it before the call, e.g. `failed-provision`. */
+  readonly State: string;
+  /** Its StatusMessage, secrets scrubbed and capped at `MAX_AWS_TEXT_BYTES`; '' when AWS gave none. */
+  readonly StatusMessage: string;
+  /** `Date.now()` (milliseconds since the epoch) when the mutating call returned. */
+  readonly At: number;
+}
+
 /** What `onEvent` returns. */
 export interface OnEventResponse {
   readonly PhysicalResourceId: string;
   /** Attributes; the Provider framework merges them with those that `isComplete` returns. */
   readonly Data?: ResponseData;
+  /** Set when the mutating call replaced a failed record; for isComplete only (see `SupersededRecord`). */
+  readonly Superseded?: SupersededRecord;
 }
 
 /** What the Provider framework passes to `isComplete`: the request merged with onEvent's response. */
 export interface IsCompleteEvent<P = object> extends CustomResourceEvent<P> {
   readonly PhysicalResourceId: string;
   readonly Data?: ResponseData;
+  readonly Superseded?: SupersededRecord;
 }
+
+/** The response with `Superseded` added when there is one (a top-level field, never in `Data`). */
+export function withSuperseded(response: OnEventResponse, superseded: SupersededRecord | undefined): OnEventResponse {
+  return superseded ? { ...response, Superseded: superseded } : response;
+}
+
+/** The event a handler works on: the request, and for `isComplete` the fields of onEvent's response too. */
+export type HandlerEvent<P> = CustomResourceEvent<P> & { readonly Data?: ResponseData; readonly Superseded?: SupersededRecord };
 
 /** What `isComplete` returns. `Data` is only allowed (and required by this library) once complete. */
 export interface IsCompleteResponse {
@@ -67,7 +107,7 @@ export abstract class ResourceHandler<P> {
   public constructor(
     protected readonly ec2: Ec2Api,
     protected readonly logger: Logger,
-    protected readonly event: CustomResourceEvent<P> & { readonly Data?: ResponseData },
+    protected readonly event: HandlerEvent<P>,
   ) {
     this.logicalId = event.LogicalResourceId;
   }
@@ -141,9 +181,81 @@ export abstract class ResourceHandler<P> {
     return this.event.Data?.State;
   }
 
+  /**
+   * The failed record that a mutating call has just replaced, as onEvent hands it over to isComplete in
+   * `Superseded`; undefined when there is none. Call it right after the call returned: that is its `At`.
+   */
+  protected supersededRecord(record: { readonly State?: string; readonly StatusMessage?: string } | undefined): SupersededRecord | undefined {
+    if (record === undefined) {
+      return undefined;
+    }
+    return { State: record.State ?? '', StatusMessage: this.comparableStatus(record.StatusMessage), At: Date.now() };
+  }
+
+  /**
+   * Whether a failed record that isComplete reads is still the one onEvent's call replaced: the same State and
+   * StatusMessage as `Superseded`, read less than `STALE_RECORD_WINDOW_MS` after the call. Logs what it
+   * decides when the record matches.
+   *
+   * @param what the record, for the log line, e.g. `ASN 64496 in ipam-0123456789abcdef0`
+   * @param call the mutating call, for the log line, e.g. `ProvisionIpamByoasn`
+   */
+  protected isSupersededRecord(record: { readonly State?: string; readonly StatusMessage?: string }, what: string, call: string): boolean {
+    const superseded = this.superseded;
+    if (!superseded || record.State !== superseded.State || this.comparableStatus(record.StatusMessage) !== superseded.StatusMessage) {
+      return false;
+    }
+    const elapsed = Date.now() - superseded.At;
+    const seconds = Math.round(elapsed / 1000);
+    if (elapsed < STALE_RECORD_WINDOW_MS) {
+      this.logger.info(`${what} is ${record.State} with the status message of the record from before our ${call} call ${seconds} s ago: it looks like that old record (the Describe calls are eventually consistent); waiting for the new one`,
+        { superseded, elapsedMs: elapsed });
+      return true;
+    }
+    this.logger.info(`${what} is ${record.State} with the status message of the record from before our ${call} call, but ${seconds} s have passed: taking it as a new failure`,
+      { superseded, elapsedMs: elapsed });
+    return false;
+  }
+
   /** A response that tells the Provider framework to poll again. It must carry no Data. */
   protected notComplete(): IsCompleteResponse {
     return { IsComplete: false };
+  }
+
+  /**
+   * Makes a mutating call from isComplete (after an earlier operation that onEvent waited for has ended), then
+   * polls again. Every poll gets the same event and reads eventually consistent Describe results, so a later
+   * poll may not see yet the request that an earlier poll made, and make it again; AWS then refuses the
+   * second one. Such a refusal means that a request is under way, so it waits for it, unless the error says
+   * that something only the user can change blocks the call.
+   */
+  protected async actFromIsComplete(what: string, act: () => Promise<unknown>): Promise<IsCompleteResponse> {
+    try {
+      await act();
+    } catch (error) {
+      if (!(error instanceof HandlerError) || error.blocking || !isRefusal(error.cause) || NOT_A_RACE.has(errorName(error.cause))) {
+        throw error;
+      }
+      this.logger.info(`${what} was refused (${awsErrorText(error.cause)}): most likely the request of an earlier poll, not visible yet; waiting for it`);
+    }
+    return this.notComplete();
+  }
+
+  /** `Superseded` of the event when it has the expected shape (it comes back from our own onEvent). */
+  private get superseded(): SupersededRecord | undefined {
+    const value: unknown = this.event.Superseded;
+    if (value === null || typeof value !== 'object') {
+      return undefined;
+    }
+    const { State, StatusMessage, At } = value as Record<string, unknown>;
+    return typeof State === 'string' && typeof StatusMessage === 'string' && typeof At === 'number' && Number.isFinite(At)
+      ? { State, StatusMessage, At }
+      : undefined;
+  }
+
+  /** A StatusMessage as `Superseded` keeps it: secrets scrubbed, capped, '' when absent. */
+  private comparableStatus(statusMessage: string | undefined): string {
+    return truncateUtf8(scrubSecrets(statusMessage ?? '', this.secrets()), MAX_AWS_TEXT_BYTES);
   }
 
   private async run<R>(stage: string, block: () => Promise<R>): Promise<R> {

@@ -12,12 +12,12 @@ import {
   ByoasnResourceProperties,
 } from '../lib/private/contract';
 import { ByoasnCidrAssociationHandler } from './byoasn-cidr-association';
-import { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse, ResourceHandler } from './common';
+import { CustomResourceEvent, HandlerEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse, ResourceHandler } from './common';
 import { createEc2Client, ec2Api } from './ec2';
 import { IpamByoasnHandler } from './ipam-byoasn';
 import { createLogger } from './logger';
 
-export type { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse } from './common';
+export type { CustomResourceEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse, SupersededRecord } from './common';
 
 // Created on first use and kept for the life of the execution environment: the only module-level state.
 let client: EC2Client | undefined;
@@ -61,6 +61,6 @@ function handlerFor(event: CustomResourceEvent | IsCompleteEvent): ResourceHandl
  * Types the properties by the contract. Nothing is checked here: CloudFormation may send anything, and each
  * handler validates every value it uses before any AWS call.
  */
-function withProperties<P>(event: IsCompleteEvent | CustomResourceEvent): CustomResourceEvent<P> & { readonly Data?: Record<string, string> } {
-  return event as unknown as CustomResourceEvent<P>;
+function withProperties<P>(event: IsCompleteEvent | CustomResourceEvent): HandlerEvent<P> {
+  return event as unknown as HandlerEvent<P>;
 }

@@ -11,7 +11,7 @@ import {
   splitPhysicalId,
 } from '../lib/private/contract';
 import { Finding, checkAuthorizationContext, checkIpamId, parseAsn } from '../lib/private/validation';
-import { IsCompleteResponse, OnEventResponse, ResourceHandler } from './common';
+import { IsCompleteResponse, OnEventResponse, ResourceHandler, withSuperseded } from './common';
 import { isRefusal, listByoipCidrs, listIpamByoasns } from './ec2';
 import { HandlerError, awsErrorText, statusText } from './errors';
 import { boundData } from './limits';
@@ -69,8 +69,10 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
     switch (state) {
       case undefined:
       case AsnState.deprovisioned:
-      case AsnState.failed_provision:
         return this.provision(target);
+      case AsnState.failed_provision:
+        // The failed record stays listed for 7 days, and the first reads after our call may still show it.
+        return this.provision(target, mine);
       case AsnState.pending_provision:
         return wait('waiting for the provisioning in progress to end');
       case AsnState.provisioned:
@@ -88,8 +90,13 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
     }
   }
 
-  /** Calls ProvisionIpamByoasn: the last fallible step of onEvent, so a failure leaves nothing behind. */
-  private async provision(target: AsnTarget): Promise<OnEventResponse> {
+  /**
+   * Calls ProvisionIpamByoasn: the last fallible step of onEvent, so a failure leaves nothing behind.
+   *
+   * @param failed the failed-provision record in this IPAM that the call replaces, if any: the response then
+   * carries it as `Superseded`, so that isComplete can tell that old record from a new failure
+   */
+  private async provision(target: AsnTarget, failed?: Byoasn): Promise<OnEventResponse> {
     const props = this.event.ResourceProperties;
     try {
       const result = await this.ec2.provisionIpamByoasn({
@@ -97,15 +104,17 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
         Asn: target.asn,
         AsnAuthorizationContext: { Message: props.AuthorizationMessage, Signature: props.AuthorizationSignature },
       });
-      return this.response(target, result.Byoasn ?? { State: AsnState.pending_provision });
+      const superseded = this.supersededRecord(failed);
+      return withSuperseded(this.response(target, result.Byoasn ?? { State: AsnState.pending_provision }), superseded);
     } catch (error) {
+      const superseded = this.supersededRecord(failed);
       if (isRefusal(error)) {
         // Our read said absent a moment ago. The likeliest "already provisioned" is our own earlier attempt,
         // whose answer was lost on a connection that the SDK then retried.
         const mine = this.recordIn(target, await this.readRecords(target.asn));
         if (mine?.State === AsnState.pending_provision || mine?.State === AsnState.provisioned) {
           this.logger.info(`ASN ${target.asn} is ${mine.State} in ${target.ipamId} after all: taking it as our own request`);
-          return this.response(target, mine);
+          return withSuperseded(this.response(target, mine), superseded);
         }
       }
       throw new HandlerError(`${this.logicalId}: could not provision ASN ${target.asn} in ${target.ipamId}: ProvisionIpamByoasn failed with ${awsErrorText(error)}`, { cause: error });
@@ -121,6 +130,9 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
       case AsnState.provisioned:
         return { IsComplete: true, Data: { ...this.data(target, mine) } };
       case AsnState.failed_provision:
+        if (mine && this.isSupersededRecord(mine, `ASN ${target.asn} in ${target.ipamId}`, 'ProvisionIpamByoasn')) {
+          return this.notComplete();
+        }
         throw new HandlerError(`${this.logicalId}: AWS could not provision ASN ${target.asn} in ${target.ipamId}: ${statusText(mine?.StatusMessage)}`);
       case AsnState.failed_deprovision:
         throw new HandlerError(`${this.logicalId}: AWS could not deprovision ASN ${target.asn} from ${target.ipamId}, so it cannot be provisioned again: ${statusText(mine?.StatusMessage)}`);
@@ -134,7 +146,7 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
           const { findings } = this.parseTarget();
           enforceFindings([...findings, ...this.authorizationFindings(target)], this.logicalId, this.logger);
           this.refuseIfInAnotherIpam(target, records);
-          await this.provision(target);
+          return this.actFromIsComplete(`ProvisionIpamByoasn of ASN ${target.asn} in ${target.ipamId}`, () => this.provision(target));
         }
         // Otherwise our request is not visible yet (the Describe calls are eventually consistent).
         return this.notComplete();
@@ -245,7 +257,7 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
         throw new HandlerError(`${this.logicalId}: AWS could not deprovision ASN ${target.asn} from ${target.ipamId}: ${statusText(mine?.StatusMessage)}`);
       case AsnState.provisioned:
         if (this.mustDeprovisionNow()) {
-          await this.deprovision(target);
+          return this.actFromIsComplete(`DeprovisionIpamByoasn of ASN ${target.asn} from ${target.ipamId}`, () => this.deprovision(target));
         }
         // Otherwise our DeprovisionIpamByoasn is not visible yet (eventual consistency).
         return this.notComplete();
@@ -281,7 +293,7 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
       }
       const associations = await this.associationsOf(target.asn);
       if (associations.length > 0) {
-        throw new HandlerError(`${this.logicalId}: cannot deprovision ASN ${target.asn} from ${target.ipamId}: it is still associated with ${associations.join(', ')}. Delete the ByoasnCidrAssociation resources of these CIDRs (or disassociate them with DisassociateIpamByoasn) first. AWS said: ${awsErrorText(error)}`, { cause: error });
+        throw new HandlerError(`${this.logicalId}: cannot deprovision ASN ${target.asn} from ${target.ipamId}: it is still associated with ${associations.join(', ')}. Delete the ByoasnCidrAssociation resources of these CIDRs (or disassociate them with DisassociateIpamByoasn) first. AWS said: ${awsErrorText(error)}`, { cause: error, blocking: true });
       }
       throw new HandlerError(`${this.logicalId}: AWS refused to deprovision ASN ${target.asn} from ${target.ipamId}: ${awsErrorText(error)}`, { cause: error });
     }

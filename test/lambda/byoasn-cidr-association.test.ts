@@ -7,9 +7,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import 'aws-sdk-client-mock-jest';
 import { ALLOW_DOCUMENTATION_VALUES_ENV, associationPhysicalId } from '../../lib/private/contract';
+import { STALE_RECORD_WINDOW_MS } from '../../lambda/common';
 import type { CustomResourceEvent, IsCompleteResponse, OnEventResponse } from '../../lambda/common';
 import { isComplete, onEvent } from '../../lambda/index';
-import { MAX_DATA_BYTES } from '../../lambda/limits';
+import { MAX_AWS_TEXT_BYTES, MAX_DATA_BYTES } from '../../lambda/limits';
 import {
   ASN,
   ASSOCIATION_ID,
@@ -296,6 +297,22 @@ describe('isComplete after create', () => {
       expect(ec2).toHaveReceivedCommandWith(AssociateIpamByoasnCommand, { Asn: ASN, Cidr: CIDR });
     });
 
+    test('keeps waiting when AWS refuses the association because an earlier poll already made it', async () => {
+      givenAssociation('disassociated');
+      ec2.on(AssociateIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN is already being associated with the CIDR.'));
+
+      await expect(poll(associationCreate(), { PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-disassociation') })).resolves.toEqual({ IsComplete: false });
+      expect(logs.text()).toContain('most likely the request of an earlier poll, not visible yet; waiting for it');
+    });
+
+    test('fails at once when the association is refused for lack of permission', async () => {
+      givenAssociation('disassociated');
+      ec2.on(AssociateIpamByoasnCommand).rejects(ec2Error('UnauthorizedOperation', 'not allowed', 403));
+
+      await expect(poll(associationCreate(), { PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-disassociation') }))
+        .rejects.toMatchObject({ message: expect.stringContaining('UnauthorizedOperation: not allowed') });
+    });
+
     test('does not associate while the disassociation goes on', async () => {
       givenAssociation('pending-disassociation');
 
@@ -566,6 +583,21 @@ describe('isComplete after delete', () => {
     expect(ec2).toHaveReceivedCommandWith(DisassociateIpamByoasnCommand, { Asn: ASN, Cidr: CIDR });
   });
 
+  test('keeps waiting when AWS refuses the disassociation because an earlier poll already made it', async () => {
+    givenAssociation('associated');
+    ec2.on(DisassociateIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The association is already pending-disassociation.'));
+
+    await expect(poll(associationDelete(), { PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-association') })).resolves.toEqual({ IsComplete: false });
+  });
+
+  test('still fails, saying what to do, when the CIDR is advertised with the ASN', async () => {
+    givenCidrs(byoipCidr([association('associated')], { State: 'advertised' }));
+    ec2.on(DisassociateIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The CIDR is advertised.'));
+
+    await expect(poll(associationDelete(), { PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-association') }))
+      .rejects.toMatchObject({ message: expect.stringContaining('Withdraw the CIDR first') });
+  });
+
   test('keeps waiting, with a warning, on an unknown state', async () => {
     givenAssociation('quarantined');
 
@@ -650,6 +682,241 @@ describe('every association state', () => {
     await expect(poll(associationDelete(), { PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-disassociation') })
       .then((r) => (r.IsComplete ? 'completes' : 'waits'), () => 'fails')).resolves.toBe(outcome);
     expectNoMutation();
+  });
+});
+
+// ===========================================================================================================
+// A failed-association record that lingers from an earlier attempt
+// ===========================================================================================================
+
+describe('a failed-association record that lingers from an earlier attempt', () => {
+  // AWS keeps listing a failed association. After our AssociateIpamByoasn, the eventually consistent
+  // DescribeByoipCidrs may still show the old one for a while: that must not fail a deployment that succeeds.
+  const OLD_MESSAGE = 'The ASN is not provisioned in an IPAM.';
+  const lingering = association('failed-association', { StatusMessage: OLD_MESSAGE });
+  /** When onEvent's AssociateIpamByoasn returned. */
+  const AT = Date.UTC(2025, 5, 2, 9, 30, 0);
+  const superseding: OnEventResponse = {
+    PhysicalResourceId: ASSOCIATION_ID,
+    Data: data('pending-association'),
+    Superseded: { State: 'failed-association', StatusMessage: OLD_MESSAGE, At: AT },
+  };
+
+  /** Makes `Date.now()` (and only it) answer `AT + elapsed`; jest.restoreAllMocks() after each test undoes it. */
+  function clockAt(elapsed: number): void {
+    jest.spyOn(Date, 'now').mockReturnValue(AT + elapsed);
+  }
+
+  describe('onEvent', () => {
+    test('returns the association it associated over as Superseded, a top-level field outside Data', async () => {
+      clockAt(0);
+      givenCidrs(byoipCidr([lingering]));
+      ec2.on(AssociateIpamByoasnCommand).resolves({ AsnAssociation: association('pending-association') });
+
+      const response = await onEvent(associationCreate());
+
+      expect(response).toEqual(superseding);
+      expect(response.Data).not.toHaveProperty('Superseded');
+      expect(ec2).toHaveReceivedCommandTimes(AssociateIpamByoasnCommand, 1);
+      expect(ec2).toHaveReceivedCommandWith(AssociateIpamByoasnCommand, { Asn: ASN, Cidr: CIDR });
+    });
+
+    test.each([
+      ['absent', undefined],
+      ['disassociated', 'disassociated'],
+    ])('returns no Superseded when the association was %s', async (_, state) => {
+      clockAt(0);
+      givenAssociation(state, { StatusMessage: 'old record' });
+      ec2.on(AssociateIpamByoasnCommand).resolves({ AsnAssociation: association('pending-association') });
+
+      const response = await onEvent(associationCreate());
+
+      expect(response).toEqual({ PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-association') });
+      expect(response).not.toHaveProperty('Superseded');
+      expect(ec2).toHaveReceivedCommandTimes(AssociateIpamByoasnCommand, 1);
+    });
+
+    test('returns no Superseded when only another ASN failed to associate with the CIDR', async () => {
+      clockAt(0);
+      givenCidrs(byoipCidr([association('failed-association', { Asn: OTHER_ASN, StatusMessage: OLD_MESSAGE })]));
+      ec2.on(AssociateIpamByoasnCommand).resolves({ AsnAssociation: association('pending-association') });
+
+      const response = await onEvent(associationCreate());
+
+      expect(response).not.toHaveProperty('Superseded');
+    });
+
+    test('returns no Superseded when it associates nothing (an association in progress)', async () => {
+      givenAssociation('pending-association');
+
+      const response = await onEvent(associationCreate());
+
+      expect(response).not.toHaveProperty('Superseded');
+      expectNoMutation();
+    });
+
+    test('returns Superseded also when it takes a refused call as its own lost request', async () => {
+      clockAt(0);
+      givenCidrsInTurn([byoipCidr([lingering])], [byoipCidr([association('pending-association')])]);
+      ec2.on(AssociateIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN is already associated with the CIDR.'));
+
+      await expect(onEvent(associationCreate())).resolves.toEqual(superseding);
+    });
+
+    test('caps the status message of Superseded', async () => {
+      clockAt(0);
+      givenAssociation('failed-association', { StatusMessage: '€'.repeat(50000) });
+      ec2.on(AssociateIpamByoasnCommand).resolves({ AsnAssociation: association('pending-association') });
+
+      const response = await onEvent(associationCreate());
+
+      expect(Buffer.byteLength(response.Superseded?.StatusMessage ?? '')).toBeLessThanOrEqual(MAX_AWS_TEXT_BYTES);
+      expect(response.Superseded?.StatusMessage).toMatch(/^€+…$/);
+    });
+
+    test('returns Superseded when a replacement associates over the failed association of the new CIDR', async () => {
+      clockAt(0);
+      givenCidrs(byoipCidr([association('associated')]), byoipCidr([association('failed-association', { Cidr: OTHER_CIDR, StatusMessage: OLD_MESSAGE })], { Cidr: OTHER_CIDR }));
+      ec2.on(AssociateIpamByoasnCommand).resolves({ AsnAssociation: association('pending-association', { Cidr: OTHER_CIDR }) });
+
+      const response = await onEvent(associationUpdate({ Cidr: OTHER_CIDR }, {}));
+
+      expect(response).toEqual({
+        PhysicalResourceId: associationPhysicalId(ASN, OTHER_CIDR),
+        Data: { Asn: ASN, Cidr: OTHER_CIDR, State: 'pending-association', StatusMessage: '' },
+        Superseded: { State: 'failed-association', StatusMessage: OLD_MESSAGE, At: AT },
+      });
+    });
+  });
+
+  describe('isComplete after create', () => {
+    test('keeps waiting, without failing, while it reads the old association within the window', async () => {
+      clockAt(30_000);
+      givenCidrs(byoipCidr([lingering]));
+
+      await expect(poll(associationCreate(), superseding)).resolves.toEqual({ IsComplete: false });
+      expectNoMutation();
+      expect(logs.records()).toContainEqual(expect.objectContaining({
+        level: 'INFO',
+        message: 'the association of ASN 64496 with 203.0.113.0/24 is failed-association with the status message of the record from before our AssociateIpamByoasn call 30 s ago: it looks like that old record (the Describe calls are eventually consistent); waiting for the new one',
+      }));
+    });
+
+    test('still waits a millisecond before the window ends', async () => {
+      clockAt(STALE_RECORD_WINDOW_MS - 1);
+      givenCidrs(byoipCidr([lingering]));
+
+      await expect(poll(associationCreate(), superseding)).resolves.toEqual({ IsComplete: false });
+    });
+
+    test("fails with AWS's status message on the same association once the window has passed", async () => {
+      clockAt(STALE_RECORD_WINDOW_MS);
+      givenCidrs(byoipCidr([lingering]));
+
+      await expectError(poll(associationCreate(), superseding), `Prefix: AWS could not associate ASN 64496 with CIDR 203.0.113.0/24: ${OLD_MESSAGE}`);
+      expect(logs.records()).toContainEqual(expect.objectContaining({
+        level: 'INFO',
+        message: 'the association of ASN 64496 with 203.0.113.0/24 is failed-association with the status message of the record from before our AssociateIpamByoasn call, but 120 s have passed: taking it as a new failure',
+      }));
+    });
+
+    test('fails at once on a failed-association with a different status message', async () => {
+      clockAt(1_000);
+      givenAssociation('failed-association', { StatusMessage: 'The CIDR is not provisioned.' });
+
+      await expectError(poll(associationCreate(), superseding), 'Prefix: AWS could not associate ASN 64496 with CIDR 203.0.113.0/24: The CIDR is not provisioned.');
+    });
+
+    test('fails at once without Superseded (onEvent associated over no failed association)', async () => {
+      clockAt(1_000);
+      givenCidrs(byoipCidr([lingering]));
+
+      await expectError(poll(associationCreate(), { PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-association') }),
+        `Prefix: AWS could not associate ASN 64496 with CIDR 203.0.113.0/24: ${OLD_MESSAGE}`);
+    });
+
+    test('fails at once on failed-disassociation, whatever its status message', async () => {
+      clockAt(1_000);
+      givenAssociation('failed-disassociation', { StatusMessage: OLD_MESSAGE });
+
+      await expectError(poll(associationCreate(), superseding),
+        `Prefix: AWS could not disassociate ASN 64496 from CIDR 203.0.113.0/24, so it cannot be associated again: ${OLD_MESSAGE}`);
+    });
+
+    test('recognises the old association by its capped status message', async () => {
+      clockAt(0);
+      givenAssociation('failed-association', { StatusMessage: '€'.repeat(50000) });
+      ec2.on(AssociateIpamByoasnCommand).resolves({ AsnAssociation: association('pending-association') });
+      const event = associationCreate();
+      const response = await onEvent(event);
+      clockAt(10_000);
+
+      await expect(poll(event, response)).resolves.toEqual({ IsComplete: false });
+    });
+
+    test('completes, with no Superseded in Data, once the stale reads give way to the new association', async () => {
+      givenCidrsInTurn([byoipCidr([lingering])], [byoipCidr([lingering])], [byoipCidr([association('pending-association')])], [byoipCidr([association('associated')])]);
+      ec2.on(AssociateIpamByoasnCommand).resolves({ AsnAssociation: association('pending-association') });
+      const event = associationCreate();
+      clockAt(0);
+      const response = await onEvent(event);
+
+      clockAt(10_000);
+      await expect(poll(event, response)).resolves.toEqual({ IsComplete: false });
+      clockAt(20_000);
+      await expect(poll(event, response)).resolves.toEqual({ IsComplete: false });
+      clockAt(30_000);
+      const done = await poll(event, response);
+
+      expect(done).toEqual({ IsComplete: true, Data: data('associated') });
+      expect(done).not.toHaveProperty('Superseded');
+      expect(cloudFormationSuccessBody(event, ASSOCIATION_ID, { ...response.Data, ...done.Data })).not.toContain('Superseded');
+      expect(ec2).toHaveReceivedCommandTimes(AssociateIpamByoasnCommand, 1);
+    });
+  });
+
+  describe('isComplete after a replacement', () => {
+    const newId = associationPhysicalId(ASN, OTHER_CIDR);
+    const newData = { Asn: ASN, Cidr: OTHER_CIDR, State: 'pending-association', StatusMessage: '' };
+    const replacing: OnEventResponse = {
+      PhysicalResourceId: newId,
+      Data: newData,
+      Superseded: { State: 'failed-association', StatusMessage: OLD_MESSAGE, At: AT },
+    };
+    const givenNewCidrWith = (...associations: Array<ReturnType<typeof association>>) =>
+      givenCidrs(byoipCidr([association('associated')]), byoipCidr(associations, { Cidr: OTHER_CIDR }));
+
+    test('keeps waiting while it reads the old association of the new CIDR within the window', async () => {
+      clockAt(30_000);
+      givenNewCidrWith(association('failed-association', { Cidr: OTHER_CIDR, StatusMessage: OLD_MESSAGE }));
+
+      await expect(poll(associationUpdate({ Cidr: OTHER_CIDR }, {}), replacing)).resolves.toEqual({ IsComplete: false });
+      expectNoMutation();
+    });
+
+    test("fails with AWS's status message on the same association once the window has passed", async () => {
+      clockAt(STALE_RECORD_WINDOW_MS + 10_000);
+      givenNewCidrWith(association('failed-association', { Cidr: OTHER_CIDR, StatusMessage: OLD_MESSAGE }));
+
+      await expectError(poll(associationUpdate({ Cidr: OTHER_CIDR }, {}), replacing),
+        `Prefix: AWS could not associate ASN 64496 with CIDR ${OTHER_CIDR}: ${OLD_MESSAGE}`);
+    });
+
+    test('fails at once on a failed-association with a different status message', async () => {
+      clockAt(1_000);
+      givenNewCidrWith(association('failed-association', { Cidr: OTHER_CIDR, StatusMessage: 'The CIDR is not provisioned.' }));
+
+      await expectError(poll(associationUpdate({ Cidr: OTHER_CIDR }, {}), replacing),
+        `Prefix: AWS could not associate ASN 64496 with CIDR ${OTHER_CIDR}: The CIDR is not provisioned.`);
+    });
+
+    test('fails at once without Superseded', async () => {
+      clockAt(1_000);
+      givenNewCidrWith(association('failed-association', { Cidr: OTHER_CIDR, StatusMessage: OLD_MESSAGE }));
+
+      await expectError(poll(associationUpdate({ Cidr: OTHER_CIDR }, {}), { PhysicalResourceId: newId, Data: newData }),
+        `Prefix: AWS could not associate ASN 64496 with CIDR ${OTHER_CIDR}: ${OLD_MESSAGE}`);
+    });
   });
 });
 

@@ -7,9 +7,10 @@ import {
 } from '@aws-sdk/client-ec2';
 import 'aws-sdk-client-mock-jest';
 import { ALLOW_DOCUMENTATION_VALUES_ENV, byoasnPhysicalId } from '../../lib/private/contract';
+import { STALE_RECORD_WINDOW_MS } from '../../lambda/common';
 import type { CustomResourceEvent, IsCompleteResponse, OnEventResponse } from '../../lambda/common';
 import { isComplete, onEvent } from '../../lambda/index';
-import { MAX_DATA_BYTES } from '../../lambda/limits';
+import { MAX_AWS_TEXT_BYTES, MAX_DATA_BYTES } from '../../lambda/limits';
 import {
   ACCOUNT,
   ASN,
@@ -380,6 +381,22 @@ describe('isComplete after create', () => {
       expectNoMutation();
     });
 
+    test('keeps waiting when AWS refuses the provisioning because an earlier poll already made it', async () => {
+      // Eventually consistent reads: this poll still sees "deprovisioned" after an earlier poll's request.
+      givenAsns(byoasn('deprovisioned'));
+      ec2.on(ProvisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN 64496 is already pending-provision.'));
+
+      await expect(poll(byoasnCreate(), waited)).resolves.toEqual({ IsComplete: false });
+      expect(logs.text()).toContain('most likely the request of an earlier poll, not visible yet; waiting for it');
+    });
+
+    test.each(['UnauthorizedOperation', 'ResourceLimitExceeded'])('fails at once when the provisioning is refused with %s, which no waiting cures', async (code) => {
+      givenAsns(byoasn('deprovisioned'));
+      ec2.on(ProvisionIpamByoasnCommand).rejects(ec2Error(code, 'refused'));
+
+      await expectError(poll(byoasnCreate(), waited), expect.stringContaining(`ProvisionIpamByoasn failed with ${code}: refused`));
+    });
+
     test('refuses to provision when another IPAM took the ASN meanwhile', async () => {
       givenAsns(byoasn('deprovisioned'), byoasn('pending-provision', { IpamId: OTHER_IPAM_ID }));
 
@@ -739,6 +756,25 @@ describe('isComplete after delete', () => {
     expect(ec2).toHaveReceivedCommandWith(DeprovisionIpamByoasnCommand, { IpamId: IPAM_ID, Asn: ASN });
   });
 
+  test('keeps waiting when AWS refuses the deprovisioning because an earlier poll already made it', async () => {
+    // This poll still reads "provisioned", but an earlier poll's DeprovisionIpamByoasn is under way.
+    givenAsns(byoasn('provisioned'));
+    givenCidrs();
+    ec2.on(DeprovisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN 64496 is already pending-deprovision.'));
+    const waited: OnEventResponse = { PhysicalResourceId: BYOASN_ID, Data: { Asn: ASN, IpamId: IPAM_ID, State: 'pending-provision', StatusMessage: '' } };
+
+    await expect(poll(byoasnDelete(), waited)).resolves.toEqual({ IsComplete: false });
+  });
+
+  test('still fails, naming them, when associations block the deprovisioning that onEvent waited to make', async () => {
+    givenAsns(byoasn('provisioned'));
+    givenCidrs(byoipCidr([association('associated')]));
+    ec2.on(DeprovisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN has associations.'));
+    const waited: OnEventResponse = { PhysicalResourceId: BYOASN_ID, Data: { Asn: ASN, IpamId: IPAM_ID, State: 'pending-provision', StatusMessage: '' } };
+
+    await expectError(poll(byoasnDelete(), waited), expect.stringContaining('it is still associated with 203.0.113.0/24 (associated)'));
+  });
+
   test('completes at once when onEvent found nothing to delete', async () => {
     await expect(poll(byoasnDelete(), { PhysicalResourceId: BYOASN_ID })).resolves.toEqual({ IsComplete: true });
     expect(ec2.calls()).toHaveLength(0);
@@ -812,6 +848,258 @@ describe('every ASN state', () => {
 
     await expect(poll(byoasnDelete(), response).then((r) => (r.IsComplete ? 'completes' : 'waits'), () => 'fails')).resolves.toBe(outcome);
     expectNoMutation();
+  });
+});
+
+// ===========================================================================================================
+// A failed-provision record that lingers from an earlier attempt
+// ===========================================================================================================
+
+describe('a failed-provision record that lingers from an earlier attempt', () => {
+  // AWS lists failed-provision records for 7 days. After our ProvisionIpamByoasn, the eventually consistent
+  // DescribeIpamByoasn may still show the old record for a while: that must not fail a deployment that succeeds.
+  const OLD_MESSAGE = 'The certificate in the RIR record does not match the signature.';
+  const lingering = byoasn('failed-provision', { StatusMessage: OLD_MESSAGE });
+  /** When onEvent's ProvisionIpamByoasn returned. */
+  const AT = Date.UTC(2025, 5, 2, 9, 30, 0);
+  const pendingData = { Asn: ASN, IpamId: IPAM_ID, State: 'pending-provision', StatusMessage: '' };
+  const superseding: OnEventResponse = {
+    PhysicalResourceId: BYOASN_ID,
+    Data: pendingData,
+    Superseded: { State: 'failed-provision', StatusMessage: OLD_MESSAGE, At: AT },
+  };
+
+  /** Makes `Date.now()` (and only it) answer `AT + elapsed`; jest.restoreAllMocks() after each test undoes it. */
+  function clockAt(elapsed: number): void {
+    jest.spyOn(Date, 'now').mockReturnValue(AT + elapsed);
+  }
+
+  describe('onEvent', () => {
+    test('returns the record it provisioned over as Superseded, a top-level field outside Data', async () => {
+      clockAt(0);
+      givenAsns(lingering);
+      ec2.on(ProvisionIpamByoasnCommand).resolves({ Byoasn: byoasn('pending-provision') });
+
+      const response = await onEvent(byoasnCreate());
+
+      expect(response).toEqual(superseding);
+      expect(response.Data).not.toHaveProperty('Superseded');
+      expect(ec2).toHaveReceivedCommandTimes(ProvisionIpamByoasnCommand, 1);
+      expect(ec2).toHaveReceivedCommandWith(ProvisionIpamByoasnCommand, {
+        IpamId: IPAM_ID, Asn: ASN, AsnAuthorizationContext: { Message: authorizationMessage(), Signature: SIGNATURE },
+      });
+    });
+
+    test.each([
+      ['absent', []],
+      ['deprovisioned', [byoasn('deprovisioned', { StatusMessage: 'old record' })]],
+      ['failed-provision only in another IPAM', [byoasn('failed-provision', { IpamId: OTHER_IPAM_ID, StatusMessage: OLD_MESSAGE })]],
+    ])('returns no Superseded when the ASN was %s', async (_, records) => {
+      clockAt(0);
+      givenAsns(...records);
+      ec2.on(ProvisionIpamByoasnCommand).resolves({ Byoasn: byoasn('pending-provision') });
+
+      const response = await onEvent(byoasnCreate());
+
+      expect(response).toEqual({ PhysicalResourceId: BYOASN_ID, Data: pendingData });
+      expect(response).not.toHaveProperty('Superseded');
+      expect(ec2).toHaveReceivedCommandTimes(ProvisionIpamByoasnCommand, 1);
+    });
+
+    test('returns no Superseded when it provisions nothing (a provisioning in progress)', async () => {
+      givenAsns(byoasn('pending-provision'));
+
+      const response = await onEvent(byoasnCreate());
+
+      expect(response).not.toHaveProperty('Superseded');
+      expectNoMutation();
+    });
+
+    test('returns Superseded also when it takes a refused call as its own lost request', async () => {
+      clockAt(0);
+      givenAsnsInTurn([lingering], [byoasn('pending-provision')]);
+      ec2.on(ProvisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN is already provisioned.'));
+
+      await expect(onEvent(byoasnCreate())).resolves.toEqual(superseding);
+    });
+
+    test('keeps the signature out of Superseded when the old status message quotes it', async () => {
+      clockAt(0);
+      givenAsns(byoasn('failed-provision', { StatusMessage: `Signature ${SIGNATURE} does not verify.` }));
+      ec2.on(ProvisionIpamByoasnCommand).resolves({ Byoasn: byoasn('pending-provision') });
+
+      const response = await onEvent(byoasnCreate());
+
+      expect(response.Superseded).toEqual({ State: 'failed-provision', StatusMessage: 'Signature *** does not verify.', At: AT });
+      expect(JSON.stringify(response)).not.toContain(SIGNATURE);
+    });
+
+    test('caps the status message of Superseded', async () => {
+      clockAt(0);
+      givenAsns(byoasn('failed-provision', { StatusMessage: 'Ünverifiable signature. '.repeat(3000) }));
+      ec2.on(ProvisionIpamByoasnCommand).resolves({ Byoasn: byoasn('pending-provision') });
+
+      const response = await onEvent(byoasnCreate());
+
+      expect(Buffer.byteLength(response.Superseded?.StatusMessage ?? '')).toBeLessThanOrEqual(MAX_AWS_TEXT_BYTES);
+      expect(response.Superseded?.StatusMessage).toMatch(/^Ünverifiable signature\. .*…$/);
+    });
+
+    test('returns Superseded when a replacement provisions the new ASN over its failed record', async () => {
+      clockAt(0);
+      givenAsns(byoasn('provisioned'), byoasn('failed-provision', { Asn: OTHER_ASN, StatusMessage: OLD_MESSAGE }));
+      ec2.on(ProvisionIpamByoasnCommand).resolves({ Byoasn: byoasn('pending-provision', { Asn: OTHER_ASN }) });
+
+      const response = await onEvent(byoasnUpdate({ Asn: OTHER_ASN }, {}));
+
+      expect(response).toEqual({
+        PhysicalResourceId: byoasnPhysicalId(IPAM_ID, OTHER_ASN),
+        Data: { Asn: OTHER_ASN, IpamId: IPAM_ID, State: 'pending-provision', StatusMessage: '' },
+        Superseded: { State: 'failed-provision', StatusMessage: OLD_MESSAGE, At: AT },
+      });
+    });
+  });
+
+  describe('isComplete after create', () => {
+    test('keeps waiting, without failing, while it reads the old record within the window', async () => {
+      clockAt(30_000);
+      givenAsns(lingering);
+
+      await expect(poll(byoasnCreate(), superseding)).resolves.toEqual({ IsComplete: false });
+      expectNoMutation();
+      expect(logs.records()).toContainEqual(expect.objectContaining({
+        level: 'INFO',
+        message: `ASN 64496 in ${IPAM_ID} is failed-provision with the status message of the record from before our ProvisionIpamByoasn call 30 s ago: it looks like that old record (the Describe calls are eventually consistent); waiting for the new one`,
+      }));
+    });
+
+    test('still waits a millisecond before the window ends', async () => {
+      clockAt(STALE_RECORD_WINDOW_MS - 1);
+      givenAsns(lingering);
+
+      await expect(poll(byoasnCreate(), superseding)).resolves.toEqual({ IsComplete: false });
+    });
+
+    test("fails with AWS's status message on the same record once the window has passed", async () => {
+      clockAt(STALE_RECORD_WINDOW_MS);
+      givenAsns(lingering);
+
+      await expectError(poll(byoasnCreate(), superseding), `Asn: AWS could not provision ASN 64496 in ${IPAM_ID}: ${OLD_MESSAGE}`);
+      expect(logs.records()).toContainEqual(expect.objectContaining({
+        level: 'INFO',
+        message: `ASN 64496 in ${IPAM_ID} is failed-provision with the status message of the record from before our ProvisionIpamByoasn call, but 120 s have passed: taking it as a new failure`,
+      }));
+    });
+
+    test('fails at once on a failed-provision with a different status message', async () => {
+      clockAt(1_000);
+      givenAsns(byoasn('failed-provision', { StatusMessage: 'The ASN is not registered to the certificate in the RIR record.' }));
+
+      await expectError(poll(byoasnCreate(), superseding),
+        `Asn: AWS could not provision ASN 64496 in ${IPAM_ID}: The ASN is not registered to the certificate in the RIR record.`);
+    });
+
+    test('fails at once without Superseded (onEvent provisioned over no failed record)', async () => {
+      clockAt(1_000);
+      givenAsns(lingering);
+
+      await expectError(poll(byoasnCreate(), { PhysicalResourceId: BYOASN_ID, Data: pendingData }),
+        `Asn: AWS could not provision ASN 64496 in ${IPAM_ID}: ${OLD_MESSAGE}`);
+    });
+
+    test('fails at once when Superseded is not of the expected shape', async () => {
+      clockAt(1_000);
+      givenAsns(lingering);
+      const malformed = { ...superseding, Superseded: { State: 'failed-provision', StatusMessage: OLD_MESSAGE, At: String(AT) } } as unknown as OnEventResponse;
+
+      await expectError(poll(byoasnCreate(), malformed), `Asn: AWS could not provision ASN 64496 in ${IPAM_ID}: ${OLD_MESSAGE}`);
+    });
+
+    test('fails at once on failed-deprovision, whatever its status message', async () => {
+      clockAt(1_000);
+      givenAsns(byoasn('failed-deprovision', { StatusMessage: OLD_MESSAGE }));
+
+      await expectError(poll(byoasnCreate(), superseding),
+        `Asn: AWS could not deprovision ASN 64496 from ${IPAM_ID}, so it cannot be provisioned again: ${OLD_MESSAGE}`);
+    });
+
+    test('recognises the old record by its scrubbed and capped status message', async () => {
+      const quoting = `Signature ${SIGNATURE} does not verify. ${'Ünverifiable. '.repeat(3000)}`;
+      clockAt(0);
+      givenAsns(byoasn('failed-provision', { StatusMessage: quoting }));
+      ec2.on(ProvisionIpamByoasnCommand).resolves({ Byoasn: byoasn('pending-provision') });
+      const event = byoasnCreate();
+      const response = await onEvent(event);
+      clockAt(10_000);
+
+      await expect(poll(event, response)).resolves.toEqual({ IsComplete: false });
+      expect(JSON.stringify(response)).not.toContain(SIGNATURE.slice(0, 40));
+      const staleLines = logs.records().filter((record) => 'superseded' in record);
+      expect(staleLines).toHaveLength(1);
+      expect(JSON.stringify(staleLines)).not.toContain(SIGNATURE.slice(0, 40));
+    });
+
+    test('completes, with no Superseded in Data, once the stale reads give way to the new record', async () => {
+      // The redeployment of the bug report: onEvent provisions over the lingering record, the first isComplete
+      // read still shows it, later reads show the new record.
+      givenAsnsInTurn([lingering], [lingering], [byoasn('pending-provision')], [byoasn('provisioned')]);
+      ec2.on(ProvisionIpamByoasnCommand).resolves({ Byoasn: byoasn('pending-provision') });
+      const event = byoasnCreate();
+      clockAt(0);
+      const response = await onEvent(event);
+
+      clockAt(10_000);
+      await expect(poll(event, response)).resolves.toEqual({ IsComplete: false });
+      clockAt(20_000);
+      await expect(poll(event, response)).resolves.toEqual({ IsComplete: false });
+      clockAt(30_000);
+      const done = await poll(event, response);
+
+      expect(done).toEqual({ IsComplete: true, Data: provisionedData });
+      expect(done).not.toHaveProperty('Superseded');
+      expect(cloudFormationSuccessBody(event, BYOASN_ID, { ...response.Data, ...done.Data })).not.toContain('Superseded');
+      expect(ec2).toHaveReceivedCommandTimes(ProvisionIpamByoasnCommand, 1);
+    });
+  });
+
+  describe('isComplete after a replacement', () => {
+    const newId = byoasnPhysicalId(IPAM_ID, OTHER_ASN);
+    const oldRecord = byoasn('failed-provision', { Asn: OTHER_ASN, StatusMessage: OLD_MESSAGE });
+    const replacing: OnEventResponse = {
+      PhysicalResourceId: newId,
+      Data: { Asn: OTHER_ASN, IpamId: IPAM_ID, State: 'pending-provision', StatusMessage: '' },
+      Superseded: { State: 'failed-provision', StatusMessage: OLD_MESSAGE, At: AT },
+    };
+
+    test('keeps waiting while it reads the old record of the new ASN within the window', async () => {
+      clockAt(30_000);
+      givenAsns(byoasn('provisioned'), oldRecord);
+
+      await expect(poll(byoasnUpdate({ Asn: OTHER_ASN }, {}), replacing)).resolves.toEqual({ IsComplete: false });
+      expectNoMutation();
+    });
+
+    test("fails with AWS's status message on the same record once the window has passed", async () => {
+      clockAt(STALE_RECORD_WINDOW_MS + 10_000);
+      givenAsns(byoasn('provisioned'), oldRecord);
+
+      await expectError(poll(byoasnUpdate({ Asn: OTHER_ASN }, {}), replacing), `Asn: AWS could not provision ASN 64497 in ${IPAM_ID}: ${OLD_MESSAGE}`);
+    });
+
+    test('fails at once on a failed-provision with a different status message', async () => {
+      clockAt(1_000);
+      givenAsns(byoasn('provisioned'), byoasn('failed-provision', { Asn: OTHER_ASN, StatusMessage: 'no RIR record' }));
+
+      await expectError(poll(byoasnUpdate({ Asn: OTHER_ASN }, {}), replacing), `Asn: AWS could not provision ASN 64497 in ${IPAM_ID}: no RIR record`);
+    });
+
+    test('fails at once without Superseded', async () => {
+      clockAt(1_000);
+      givenAsns(byoasn('provisioned'), oldRecord);
+
+      await expectError(poll(byoasnUpdate({ Asn: OTHER_ASN }, {}), { PhysicalResourceId: newId, Data: replacing.Data }),
+        `Asn: AWS could not provision ASN 64497 in ${IPAM_ID}: ${OLD_MESSAGE}`);
+    });
   });
 });
 
