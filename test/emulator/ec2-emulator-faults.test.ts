@@ -379,3 +379,27 @@ describe('lifecycle', () => {
     expect(viaIpv6).not.toBe('answered');
   });
 });
+
+describe('the Date header', () => {
+  const postDescribe = (endpoint: string) => fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'Action=DescribeIpamByoasn&Version=2016-11-15',
+  });
+
+  test("follows the emulator's clock with clockInDateHeader, and the host's without", async () => {
+    const manual = new ManualClock(Date.UTC(2031, 5, 1, 12, 0, 0));
+    const following = new Ec2Emulator({ now: manual.now, clockInDateHeader: true });
+    const host = new Ec2Emulator({ now: manual.now });
+    await following.start();
+    await host.start();
+    try {
+      expect((await postDescribe(following.endpoint)).headers.get('date')).toBe('Sun, 01 Jun 2031 12:00:00 GMT');
+      const hostDate = Date.parse((await postDescribe(host.endpoint)).headers.get('date') ?? '');
+      expect(Math.abs(hostDate - Date.now())).toBeLessThan(5_000);
+    } finally {
+      await following.stop();
+      await host.stop();
+    }
+  });
+});

@@ -185,6 +185,12 @@ export interface Ec2EmulatorOptions extends Ec2EmulatorSettings {
   readonly knownIpamIds?: readonly string[];
   /** Region reported as the default network border group; default `us-east-1`. */
   readonly region?: string;
+  /**
+   * Send the emulator clock's time in the `Date` header instead of the host's. Use it when the clients' own
+   * clock follows the emulator's (as the lifecycle driver arranges for the handler): otherwise the SDK sees a
+   * clock skew, corrects for it, and retries errors that it takes for skew. Default false.
+   */
+  readonly clockInDateHeader?: boolean;
 }
 
 type Transition = keyof TransitionDelays;
@@ -292,6 +298,7 @@ export class Ec2Emulator {
   private readonly idleTimeoutMs: number;
   private readonly knownIpamIds: ReadonlySet<string> | undefined;
   private readonly region: string;
+  private readonly clockInDateHeader: boolean;
   /** Distinguishes this emulator's NextTokens from any other's. */
   private readonly instanceId = randomBytes(6).toString('hex');
 
@@ -344,6 +351,7 @@ export class Ec2Emulator {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
     this.knownIpamIds = options.knownIpamIds ? new Set(options.knownIpamIds) : undefined;
     this.region = options.region ?? 'us-east-1';
+    this.clockInDateHeader = options.clockInDateHeader ?? false;
     this.configure(options);
   }
 
@@ -627,6 +635,8 @@ export class Ec2Emulator {
       'Content-Length': Buffer.byteLength(document),
       'x-amzn-RequestId': requestId,
       'Server': 'AmazonEC2',
+      // The SDK corrects its clock skew against this header, and retries errors that it takes for skew.
+      ...(this.clockInDateHeader ? { 'Date': new Date(this.clock()).toUTCString() } : {}),
     });
     res.end(document);
   }

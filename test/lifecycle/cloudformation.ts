@@ -17,7 +17,9 @@ import type { Template, TemplateResource } from './synth';
  * - replacement: an Update that returns a new physical id has the old id deleted in the cleanup phase;
  * - rollback: a failed deployment rolls back resources already created (Delete) and updated (an Update with
  *   the properties swapped back, sent to the resource's current physical id; a changed id is deleted);
- * - DeletionPolicy / UpdateReplacePolicy Retain.
+ * - DeletionPolicy / UpdateReplacePolicy Retain;
+ * - time: while a handler function runs, `Date.now()` reads the simulated clock, so that what the handler
+ *   measures (e.g. how long ago it made a call) agrees with the minutes the emulator simulates.
  *
  * Only custom resources are acted on; other resources "exist" at once with fake physical ids and attributes.
  */
@@ -73,7 +75,10 @@ export interface HandlerModule {
   isComplete(event: unknown): Promise<Record<string, unknown>>;
 }
 
-/** The clock shared with the emulator: polling moves it forward by the query interval instead of sleeping. */
+/**
+ * The clock shared with the emulator: polling moves it forward by the query interval instead of sleeping.
+ * Handlers read it through Date.now, so it must not read Date.now itself.
+ */
 export interface Clock {
   now(): number;
   advance(ms: number): void;
@@ -479,7 +484,7 @@ export class CloudFormationDriver {
 
     let onEventResult: Record<string, unknown>;
     try {
-      onEventResult = throughJson(await this.onEventFunction.onEvent(throughJson(event)));
+      onEventResult = throughJson(await this.atSimulatedTime(() => this.onEventFunction.onEvent(throughJson(event))));
     } catch (error) {
       return failed(request.PhysicalResourceId, (error as Error).message);
     }
@@ -492,7 +497,7 @@ export class CloudFormationDriver {
     for (let poll = 1; poll <= maxPolls; poll++) {
       let result: Record<string, unknown>;
       try {
-        result = throughJson(await this.isCompleteFunction.isComplete(throughJson(completeEvent)));
+        result = throughJson(await this.atSimulatedTime(() => this.isCompleteFunction.isComplete(throughJson(completeEvent))));
       } catch (error) {
         return failed(physicalId, (error as Error).message);
       }
@@ -511,6 +516,17 @@ export class CloudFormationDriver {
       this.options.clock.advance(this.queryIntervalMs);
     }
     return failed(physicalId, 'Operation timed out');
+  }
+
+  /** Runs a handler invocation with `Date.now` reading the simulated clock (the clock must not use Date.now). */
+  private async atSimulatedTime<T>(invoke: () => Promise<T>): Promise<T> {
+    const realNow = Date.now;
+    Date.now = this.options.clock.now;
+    try {
+      return await invoke();
+    } finally {
+      Date.now = realNow;
+    }
   }
 
   // ---------------------------------------------------------------------------------------------------------

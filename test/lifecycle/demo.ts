@@ -37,7 +37,7 @@ function awsState(emulator: Ec2Emulator, event: StackEvent): string | undefined 
 
 async function run(title: string, work: (driver: CloudFormationDriver, emulator: Ec2Emulator) => Promise<void>): Promise<void> {
   const clock = new JumpingClock();
-  const emulator = new Ec2Emulator({ now: clock.now, delays: DELAYS, idleTimeoutMs: 60_000 });
+  const emulator = new Ec2Emulator({ now: clock.now, delays: DELAYS, idleTimeoutMs: 60_000, clockInDateHeader: true });
   await emulator.start();
   try {
     for (const cidr of EXAMPLE_CIDRS) {

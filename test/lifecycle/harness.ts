@@ -13,7 +13,8 @@ export const EXAMPLE_CIDRS = ['203.0.113.0/24', '2001:db8:1000::/48'];
 /** An emulator on a manual clock with the example's BYOIP CIDRs, and a driver for `stack`. */
 export async function startHarness(stack: SynthesizedStack, options: Partial<DriverOptions> & { emulatorOptions?: ConstructorParameters<typeof Ec2Emulator>[0] } = {}) {
   const clock = new JumpingClock();
-  const emulator = new Ec2Emulator({ now: clock.now, idleTimeoutMs: 60_000, ...options.emulatorOptions });
+  // The driver runs handlers at the simulated time, so the emulator reports that time too.
+  const emulator = new Ec2Emulator({ now: clock.now, idleTimeoutMs: 60_000, clockInDateHeader: true, ...options.emulatorOptions });
   await emulator.start();
   for (const cidr of EXAMPLE_CIDRS) {
     emulator.addByoipCidr({ cidr });

@@ -1,3 +1,4 @@
+import { DeprovisionIpamByoasnCommand, DisassociateIpamByoasnCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CloudFormationDriver, fakeIpamId } from './cloudformation';
 import { JumpingClock, leftovers, startHarness } from './harness';
 import { SynthesizedStack, Template, synthesizeExample } from './synth';
@@ -122,6 +123,63 @@ describe('the example app against the emulator', () => {
     expect(driver.resources.size).toBe(0);
     // No association was attempted for an ASN that never came.
     expect(emulator.calls('AssociateIpamByoasn')).toHaveLength(0);
+  });
+
+  test('a redeploy after a failed provisioning is not failed by the stale record that eventual consistency still shows', async () => {
+    emulator.setAsnOutcome(64496, { provision: { fail: true, statusMessage: 'The certificate in the RIR record does not match the signature.' } });
+    expect((await driver.deploy(example.template)).status).toBe('ROLLBACK_COMPLETE');
+    // The user fixes the RIR record and deploys again within the 7 days AWS keeps listing the failed record.
+    emulator.setAsnOutcome(64496, { provision: undefined });
+    emulator.configure({ consistencyDelayMs: 25_000 });
+    const result = await driver.deploy(example.template);
+    expect(result).toEqual({ status: 'CREATE_COMPLETE' });
+    expect((await driver.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(leftovers(emulator)).toEqual([]);
+  });
+
+  test('a redeploy that fails again for the same reason still fails with AWS\'s message, once the stale window has passed', async () => {
+    const message = 'The certificate in the RIR record does not match the signature.';
+    emulator.setAsnOutcome(64496, { provision: { fail: true, statusMessage: message } });
+    expect((await driver.deploy(example.template)).status).toBe('ROLLBACK_COMPLETE');
+    emulator.configure({ consistencyDelayMs: 25_000 });
+    const started = clock.now();
+    const result = await driver.deploy(example.template);
+    expect(result.status).toBe('ROLLBACK_COMPLETE');
+    expect(result.reason).toContain(message);
+    // Failed within minutes, not at the 50-minute timeout.
+    expect(clock.now() - started).toBeLessThan(10 * 60_000);
+    expect(leftovers(emulator)).toEqual([]);
+  });
+
+  test('an association over a lingering failed one is not failed by the stale record', async () => {
+    emulator.addAssociation({ asn: 64496, cidr: '203.0.113.0/24', state: 'failed-association', statusMessage: 'The ROA does not authorize ASN 64496.' });
+    emulator.configure({ consistencyDelayMs: 25_000 });
+    expect(await driver.deploy(example.template)).toEqual({ status: 'CREATE_COMPLETE' });
+    expect(associationStates()['203.0.113.0/24']).toBe('associated');
+    expect((await driver.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(leftovers(emulator)).toEqual([]);
+  });
+
+  test('a deploy while the ASN is still being deprovisioned waits for that, then provisions once', async () => {
+    expect((await driver.deploy(example.template)).status).toBe('CREATE_COMPLETE');
+    // Someone removes the ASN outside the stack (associations first), and the stack is deployed anew at once.
+    const ec2 = new EC2Client({ endpoint: emulator.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+    try {
+      for (const cidr of ['203.0.113.0/24', '2001:db8:1000::/48']) {
+        await ec2.send(new DisassociateIpamByoasnCommand({ Asn: '64496', Cidr: cidr }));
+      }
+      clock.advance(60_000);
+      await ec2.send(new DeprovisionIpamByoasnCommand({ IpamId: fakeIpamId('Ipam'), Asn: '64496' }));
+    } finally {
+      ec2.destroy();
+    }
+    emulator.configure({ consistencyDelayMs: 25_000 });
+    driver.resources.clear();
+    emulator.clearCalls();
+    expect(await driver.deploy(example.template)).toEqual({ status: 'CREATE_COMPLETE' });
+    expect(emulator.calls('ProvisionIpamByoasn').filter((c) => c.succeeded)).toHaveLength(1);
+    expect((await driver.destroy()).status).toBe('DELETE_COMPLETE');
+    expect(leftovers(emulator)).toEqual([]);
   });
 
   test('rolls a failed update back: the replaced association returns, the new one goes', async () => {
