@@ -13,7 +13,7 @@ import {
 } from '../lib/private/contract';
 import { Finding, checkCidr, parseAsn } from '../lib/private/validation';
 import { IsCompleteResponse, OnEventResponse, ResourceHandler, withSuperseded } from './common';
-import { isRefusal, listByoipCidrs } from './ec2';
+import { isRefusal, listByoipCidrs, mayBeOurOwnEarlierAttempt } from './ec2';
 import { HandlerError, awsErrorText, statusText } from './errors';
 import { boundData } from './limits';
 import { enforceFindings } from './validate';
@@ -118,6 +118,11 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
         if (association?.State === AsnAssociationState.pending_association || ASSOCIATED_STATES.has(association?.State ?? '')) {
           this.logger.info(`the association of ASN ${target.asn} with ${target.cidr} is ${association?.State} after all: taking it as our own request`);
           return withSuperseded(this.response(target, association), superseded);
+        }
+        if (mayBeOurOwnEarlierAttempt(error)) {
+          // Failing here would leave our request orphaned: the Delete after a failed onEvent never arrives.
+          this.logger.info(`AssociateIpamByoasn was refused (${awsErrorText(error)}) after the SDK retried it: an earlier attempt may have been applied, not visible yet; waiting for it`);
+          return withSuperseded(this.response(target, { State: AsnAssociationState.pending_association }), superseded);
         }
       }
       throw new HandlerError(`${this.logicalId}: could not associate ASN ${target.asn} with CIDR ${target.cidr}: AssociateIpamByoasn failed with ${awsErrorText(error)}`, { cause: error });
@@ -298,7 +303,11 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
         return this.response(target, association ?? { State: AsnAssociationState.disassociated });
       }
       if (ADVERTISED_CIDR_STATES.has(byoip.State ?? '') || state === ADVERTISED) {
-        throw new HandlerError(`${this.logicalId}: cannot disassociate ASN ${target.asn} from CIDR ${target.cidr}: the CIDR is advertised (state ${byoip.State}), and AWS does not disassociate the ASN it is advertised with. Withdraw the CIDR first (WithdrawByoipCidr, or delete its ByoipCidrAdvertisement), or switch its origin to Amazon's ASN (AdvertiseByoipCidr with Asn AWS). AWS said: ${awsErrorText(error)}`, { cause: error, blocking: true });
+        throw new HandlerError(`${this.logicalId}: cannot disassociate ASN ${target.asn} from CIDR ${target.cidr}: the CIDR is advertised (state ${byoip.State}), and AWS does not disassociate the ASN it is advertised with. Withdraw the CIDR first (WithdrawByoipCidr), or switch its origin to Amazon's ASN (AdvertiseByoipCidr with Asn AWS). AWS said: ${awsErrorText(error)}`, { cause: error, blocking: true });
+      }
+      if (mayBeOurOwnEarlierAttempt(error)) {
+        this.logger.info(`DisassociateIpamByoasn was refused (${awsErrorText(error)}) after the SDK retried it: an earlier attempt may have been applied, not visible yet; waiting for it`);
+        return this.response(target, { State: AsnAssociationState.pending_disassociation });
       }
       throw new HandlerError(`${this.logicalId}: AWS refused to disassociate ASN ${target.asn} from CIDR ${target.cidr}: ${awsErrorText(error)}`, { cause: error });
     }

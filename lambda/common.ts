@@ -3,13 +3,10 @@
  * resource Provider framework, and a base class that turns a request into one of six methods.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { Ec2Api, errorName, isRefusal } from './ec2';
+import { Ec2Api, errorName, isPermanentRefusal, isRefusal } from './ec2';
 import { HandlerError, awsErrorText } from './errors';
 import { MAX_AWS_TEXT_BYTES, truncateUtf8 } from './limits';
 import { redact, scrubSecrets } from './logger';
-
-/** Refusals that no waiting cures: missing permissions and quotas. isComplete fails on them at once. */
-const NOT_A_RACE: ReadonlySet<string> = new Set(['UnauthorizedOperation', 'AuthFailure', 'OptInRequired', 'ResourceLimitExceeded']);
 
 /** The three CloudFormation request types. */
 export type RequestType = 'Create' | 'Update' | 'Delete';
@@ -233,7 +230,7 @@ export abstract class ResourceHandler<P> {
     try {
       await act();
     } catch (error) {
-      if (!(error instanceof HandlerError) || error.blocking || !isRefusal(error.cause) || NOT_A_RACE.has(errorName(error.cause))) {
+      if (!(error instanceof HandlerError) || error.blocking || !isRefusal(error.cause) || isPermanentRefusal(error.cause)) {
         throw error;
       }
       this.logger.info(`${what} was refused (${awsErrorText(error.cause)}): most likely the request of an earlier poll, not visible yet; waiting for it`);

@@ -198,6 +198,25 @@ export function isRefusal(error: unknown): boolean {
   return REFUSAL_CODES.has(errorName(error)) || (status !== undefined && status >= 400 && status < 500);
 }
 
+/** Refusals that no waiting cures: missing permissions and quotas. Nothing was applied. */
+const PERMANENT_REFUSALS: ReadonlySet<string> = new Set(['UnauthorizedOperation', 'AuthFailure', 'OptInRequired', 'ResourceLimitExceeded']);
+
+/** True for a refusal that waiting cannot cure: missing permissions, a quota. */
+export function isPermanentRefusal(error: unknown): boolean {
+  const status = httpStatusCode(error);
+  return PERMANENT_REFUSALS.has(errorName(error)) || status === 401 || status === 403;
+}
+
+/**
+ * True when a mutating call was refused only after the SDK had retried it: an earlier attempt may have been
+ * applied with its answer lost (a dropped connection, a timeout), and the refusal ("already in progress")
+ * may be about our own request. Reads right after it are eventually consistent and may not show it yet.
+ */
+export function mayBeOurOwnEarlierAttempt(error: unknown): boolean {
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
+  return isRefusal(error) && !isPermanentRefusal(error) && typeof attempts === 'number' && attempts > 1;
+}
+
 /** The error's code (the SDK puts EC2's `<Code>` into `name`). */
 export function errorName(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';

@@ -12,7 +12,7 @@ import {
 } from '../lib/private/contract';
 import { Finding, checkAuthorizationContext, checkIpamId, parseAsn } from '../lib/private/validation';
 import { IsCompleteResponse, OnEventResponse, ResourceHandler, withSuperseded } from './common';
-import { isRefusal, listByoipCidrs, listIpamByoasns } from './ec2';
+import { isRefusal, listByoipCidrs, listIpamByoasns, mayBeOurOwnEarlierAttempt } from './ec2';
 import { HandlerError, awsErrorText, statusText } from './errors';
 import { boundData } from './limits';
 import { accountFromServiceToken, enforceFindings } from './validate';
@@ -111,10 +111,17 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
       if (isRefusal(error)) {
         // Our read said absent a moment ago. The likeliest "already provisioned" is our own earlier attempt,
         // whose answer was lost on a connection that the SDK then retried.
-        const mine = this.recordIn(target, await this.readRecords(target.asn));
+        const records = await this.readRecords(target.asn);
+        const mine = this.recordIn(target, records);
         if (mine?.State === AsnState.pending_provision || mine?.State === AsnState.provisioned) {
           this.logger.info(`ASN ${target.asn} is ${mine.State} in ${target.ipamId} after all: taking it as our own request`);
           return withSuperseded(this.response(target, mine), superseded);
+        }
+        this.refuseIfInAnotherIpam(target, records);
+        if (mayBeOurOwnEarlierAttempt(error)) {
+          // Failing here would leave our request orphaned: the Delete after a failed onEvent never arrives.
+          this.logger.info(`ProvisionIpamByoasn was refused (${awsErrorText(error)}) after the SDK retried it: an earlier attempt may have been applied, not visible yet; waiting for it`);
+          return withSuperseded(this.response(target, { State: AsnState.pending_provision }), superseded);
         }
       }
       throw new HandlerError(`${this.logicalId}: could not provision ASN ${target.asn} in ${target.ipamId}: ProvisionIpamByoasn failed with ${awsErrorText(error)}`, { cause: error });
@@ -148,7 +155,9 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
           this.refuseIfInAnotherIpam(target, records);
           return this.actFromIsComplete(`ProvisionIpamByoasn of ASN ${target.asn} in ${target.ipamId}`, () => this.provision(target));
         }
-        // Otherwise our request is not visible yet (the Describe calls are eventually consistent).
+        // Otherwise our request is not visible yet (the Describe calls are eventually consistent), unless the
+        // ASN turns up in another IPAM: then ours can never succeed.
+        this.refuseIfInAnotherIpam(target, records);
         return this.notComplete();
       default:
         this.logger.warn(`ASN ${target.asn} is in unknown state '${state}' in ${target.ipamId}; waiting for a known one`);
@@ -294,6 +303,10 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
       const associations = await this.associationsOf(target.asn);
       if (associations.length > 0) {
         throw new HandlerError(`${this.logicalId}: cannot deprovision ASN ${target.asn} from ${target.ipamId}: it is still associated with ${associations.join(', ')}. Delete the ByoasnCidrAssociation resources of these CIDRs (or disassociate them with DisassociateIpamByoasn) first. AWS said: ${awsErrorText(error)}`, { cause: error, blocking: true });
+      }
+      if (mayBeOurOwnEarlierAttempt(error)) {
+        this.logger.info(`DeprovisionIpamByoasn was refused (${awsErrorText(error)}) after the SDK retried it: an earlier attempt may have been applied, not visible yet; waiting for it`);
+        return this.response(target, { State: AsnState.pending_deprovision });
       }
       throw new HandlerError(`${this.logicalId}: AWS refused to deprovision ASN ${target.asn} from ${target.ipamId}: ${awsErrorText(error)}`, { cause: error });
     }

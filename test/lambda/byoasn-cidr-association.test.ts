@@ -192,6 +192,22 @@ describe('create', () => {
         'Prefix: could not associate ASN 64496 with CIDR 203.0.113.0/24: AssociateIpamByoasn failed with InvalidParameterValue: The ASN is not provisioned.');
     });
 
+    test('waits for its own earlier attempt when the refusal came after retries and the read does not show it yet', async () => {
+      givenAssociation(undefined);
+      ec2.on(AssociateIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN is already being associated with the CIDR.', 400, 2));
+
+      await expect(onEvent(associationCreate())).resolves.toEqual({ PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-association') });
+      expect(logs.text()).toContain('after the SDK retried it: an earlier attempt may have been applied, not visible yet; waiting for it');
+    });
+
+    test('reports a permission refusal at once even after retries: nothing was applied', async () => {
+      givenAssociation(undefined);
+      ec2.on(AssociateIpamByoasnCommand).rejects(ec2Error('UnauthorizedOperation', 'not allowed', 403, 2));
+
+      await expectError(onEvent(associationCreate()),
+        'Prefix: could not associate ASN 64496 with CIDR 203.0.113.0/24: AssociateIpamByoasn failed with UnauthorizedOperation: not allowed');
+    });
+
     test('reports a server error at once, without re-reading', async () => {
       givenAssociation(undefined);
       ec2.on(AssociateIpamByoasnCommand).rejects(ec2Error('ServiceUnavailable', 'Try later.', 503));
@@ -512,7 +528,7 @@ describe('delete', () => {
       ec2.on(DisassociateIpamByoasnCommand).rejects(ec2Error(code, 'The CIDR is advertised.', status));
 
       await expectError(onEvent(associationDelete()),
-        `Prefix: cannot disassociate ASN 64496 from CIDR 203.0.113.0/24: the CIDR is advertised (state ${cidrState}), and AWS does not disassociate the ASN it is advertised with. Withdraw the CIDR first (WithdrawByoipCidr, or delete its ByoipCidrAdvertisement), or switch its origin to Amazon's ASN (AdvertiseByoipCidr with Asn AWS). AWS said: ${code}: The CIDR is advertised.`);
+        `Prefix: cannot disassociate ASN 64496 from CIDR 203.0.113.0/24: the CIDR is advertised (state ${cidrState}), and AWS does not disassociate the ASN it is advertised with. Withdraw the CIDR first (WithdrawByoipCidr), or switch its origin to Amazon's ASN (AdvertiseByoipCidr with Asn AWS). AWS said: ${code}: The CIDR is advertised.`);
     });
 
     test("falls back to AWS's own message when the CIDR is not advertised", async () => {
@@ -521,6 +537,20 @@ describe('delete', () => {
 
       await expectError(onEvent(associationDelete()),
         'Prefix: AWS refused to disassociate ASN 64496 from CIDR 203.0.113.0/24: IncorrectState: Something else.');
+    });
+
+    test('waits for its own earlier attempt when the refusal came after retries and the read still shows it associated', async () => {
+      givenAssociation('associated');
+      ec2.on(DisassociateIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'Already pending-disassociation.', 400, 2));
+
+      await expect(onEvent(associationDelete())).resolves.toEqual({ PhysicalResourceId: ASSOCIATION_ID, Data: data('pending-disassociation') });
+    });
+
+    test('still says to withdraw an advertised CIDR when the refusal came after retries', async () => {
+      givenCidrs(byoipCidr([association('associated')], { State: 'advertised' }));
+      ec2.on(DisassociateIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The CIDR is advertised.', 400, 2));
+
+      await expectError(onEvent(associationDelete()), expect.stringContaining('Withdraw the CIDR first'));
     });
 
     test('takes the refusal as its own lost request when the association is already being disassociated', async () => {

@@ -12,6 +12,7 @@ import {
   isRefusal,
   listByoipCidrs,
   listIpamByoasns,
+  mayBeOurOwnEarlierAttempt,
 } from '../../lambda/ec2';
 import { ASN, IPAM_ID, SIGNATURE, captureLogs, ec2Error } from './events';
 
@@ -269,5 +270,21 @@ describe('isRefusal', () => {
   test('counts the documented codes even without an HTTP status', () => {
     expect(isRefusal(Object.assign(new Error('m'), { name: 'IncorrectState' }))).toBe(true);
     expect(isRefusal(new Error('socket hang up'))).toBe(false);
+  });
+});
+
+describe('mayBeOurOwnEarlierAttempt', () => {
+  const refusal = (code: string, status: number, attempts?: number) =>
+    Object.assign(new Error('x'), { name: code, $metadata: { httpStatusCode: status, attempts } });
+
+  test.each<[string, Error, boolean]>([
+    ['a refusal after two attempts', refusal('IncorrectState', 400, 2), true],
+    ['a refusal after one attempt', refusal('IncorrectState', 400, 1), false],
+    ['a refusal with no attempt count', refusal('IncorrectState', 400), false],
+    ['a permission refusal after retries', refusal('UnauthorizedOperation', 403, 3), false],
+    ['a quota refusal after retries', refusal('ResourceLimitExceeded', 400, 3), false],
+    ['a server error after retries', refusal('InternalError', 500, 10), false],
+  ])('%s: %p', (_what, error, expected) => {
+    expect(mayBeOurOwnEarlierAttempt(error)).toBe(expected);
   });
 });

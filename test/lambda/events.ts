@@ -175,8 +175,8 @@ export function byoipCidr(associations: AsnAssociation[] = [], overrides: Partia
 }
 
 /** An EC2 error as the SDK throws it: `name` is EC2's error code. */
-export function ec2Error(code: string, message: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(message), { name: code, $fault: 'client', $metadata: { httpStatusCode } });
+export function ec2Error(code: string, message: string, httpStatusCode = 400, attempts = 1): Error {
+  return Object.assign(new Error(message), { name: code, $fault: 'client', $metadata: { httpStatusCode, attempts } });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -212,6 +212,31 @@ describe('create', () => {
       expect(ec2).toHaveReceivedCommandTimes(DescribeIpamByoasnCommand, 2);
     });
 
+    test('waits for its own earlier attempt when the refusal came after retries and the read does not show it yet', async () => {
+      // Attempt 1 was applied but its answer lost; attempt 2 was refused; reads are not consistent yet.
+      givenAsns();
+      ec2.on(ProvisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN 64496 is already pending-provision.', 400, 2));
+
+      const response = await onEvent(byoasnCreate());
+
+      expect(response).toEqual({ PhysicalResourceId: BYOASN_ID, Data: { Asn: ASN, IpamId: IPAM_ID, State: 'pending-provision', StatusMessage: '' } });
+      expect(logs.text()).toContain('after the SDK retried it: an earlier attempt may have been applied, not visible yet; waiting for it');
+    });
+
+    test.each(['UnauthorizedOperation', 'ResourceLimitExceeded'])('reports %s at once even after retries: nothing was applied', async (code) => {
+      givenAsns();
+      ec2.on(ProvisionIpamByoasnCommand).rejects(ec2Error(code, 'refused', 400, 3));
+
+      await expectError(onEvent(byoasnCreate()), `Asn: could not provision ASN 64496 in ${IPAM_ID}: ProvisionIpamByoasn failed with ${code}: refused`);
+    });
+
+    test('reports the refusal when the re-read shows the ASN in another IPAM, even after retries', async () => {
+      givenAsnsInTurn([], [byoasn('pending-provision', { IpamId: OTHER_IPAM_ID })]);
+      ec2.on(ProvisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'already provisioned', 400, 2));
+
+      await expectError(onEvent(byoasnCreate()), expect.stringContaining(`ASN 64496 is already in another IPAM, ${OTHER_IPAM_ID}`));
+    });
+
     test('reports a server error at once, without re-reading', async () => {
       givenAsns();
       ec2.on(ProvisionIpamByoasnCommand).rejects(ec2Error('InternalError', 'An internal error has occurred.', 500));
@@ -307,6 +332,13 @@ describe('create', () => {
 
 describe('isComplete after create', () => {
   const created: OnEventResponse = { PhysicalResourceId: BYOASN_ID, Data: { Asn: ASN, IpamId: IPAM_ID, State: 'pending-provision', StatusMessage: '' } };
+
+  test('fails at once, instead of waiting for a provisioning that cannot come, when the ASN turns up in another IPAM', async () => {
+    givenAsns(byoasn('pending-provision', { IpamId: OTHER_IPAM_ID }));
+
+    await expectError(poll(byoasnCreate(), created), expect.stringContaining(`ASN 64496 is already in another IPAM, ${OTHER_IPAM_ID}`));
+    expectNoMutation();
+  });
 
   test('completes with the attributes once the ASN is provisioned', async () => {
     givenAsns(byoasn('provisioned'));
@@ -764,6 +796,24 @@ describe('isComplete after delete', () => {
     const waited: OnEventResponse = { PhysicalResourceId: BYOASN_ID, Data: { Asn: ASN, IpamId: IPAM_ID, State: 'pending-provision', StatusMessage: '' } };
 
     await expect(poll(byoasnDelete(), waited)).resolves.toEqual({ IsComplete: false });
+  });
+
+  test('onEvent waits for its own earlier attempt when the deprovisioning was refused after retries and reads lag', async () => {
+    givenAsns(byoasn('provisioned'));
+    givenCidrs();
+    ec2.on(DeprovisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'already pending-deprovision', 400, 2));
+
+    const response = await onEvent(byoasnDelete());
+
+    expect(response).toEqual({ PhysicalResourceId: BYOASN_ID, Data: { Asn: ASN, IpamId: IPAM_ID, State: 'pending-deprovision', StatusMessage: '' } });
+  });
+
+  test('onEvent reports a refused deprovisioning after a single attempt', async () => {
+    givenAsns(byoasn('provisioned'));
+    givenCidrs();
+    ec2.on(DeprovisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'no', 400, 1));
+
+    await expectError(onEvent(byoasnDelete()), `Asn: AWS refused to deprovision ASN 64496 from ${IPAM_ID}: IncorrectState: no`);
   });
 
   test('still fails, naming them, when associations block the deprovisioning that onEvent waited to make', async () => {
