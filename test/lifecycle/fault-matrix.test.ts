@@ -63,13 +63,15 @@ beforeAll(async () => {
 });
 
 const DELAYS = { provisionAsn: 60_000, deprovisionAsn: 30_000, associate: 30_000, disassociate: 20_000 };
+/** Reads lag each change by this much, as EC2's eventually consistent Describe calls do. */
+const CONSISTENCY_DELAY_MS = 15_000;
 
 /**
  * Runs one case: the stack brought to the phase's starting point, `arm` called, the phase run, `check` called,
  * then the stack destroyed (a second time if the first attempt fails), as a user would.
  */
 async function runCase(phase: Phase, check: (emulator: Ec2Emulator, result: OperationResult) => void | Promise<void>, arm?: (emulator: Ec2Emulator) => void) {
-  const { emulator, driver } = await startHarness(example, { emulatorOptions: { delays: DELAYS } });
+  const { emulator, driver } = await startHarness(example, { emulatorOptions: { delays: DELAYS, consistencyDelayMs: CONSISTENCY_DELAY_MS } });
   try {
     emulator.addByoipCidr({ cidr: '198.51.100.0/24' });
     if (phase !== 'create') {
