@@ -186,7 +186,7 @@ export abstract class ResourceHandler<P> {
     if (record === undefined) {
       return undefined;
     }
-    return { State: record.State ?? '', StatusMessage: this.comparableStatus(record.StatusMessage), At: Date.now() };
+    return { State: record.State ?? '', StatusMessage: this.safeStatus(record.StatusMessage), At: Date.now() };
   }
 
   /**
@@ -199,7 +199,7 @@ export abstract class ResourceHandler<P> {
    */
   protected isSupersededRecord(record: { readonly State?: string; readonly StatusMessage?: string }, what: string, call: string): boolean {
     const superseded = this.superseded;
-    if (!superseded || record.State !== superseded.State || this.comparableStatus(record.StatusMessage) !== superseded.StatusMessage) {
+    if (!superseded || record.State !== superseded.State || this.safeStatus(record.StatusMessage) !== superseded.StatusMessage) {
       return false;
     }
     const elapsed = Date.now() - superseded.At;
@@ -250,8 +250,11 @@ export abstract class ResourceHandler<P> {
       : undefined;
   }
 
-  /** A StatusMessage as `Superseded` keeps it: secrets scrubbed, capped, '' when absent. */
-  private comparableStatus(statusMessage: string | undefined): string {
+  /**
+   * AWS's StatusMessage as the handler passes it on (in `Superseded`, `Data` and log lines): secrets that AWS
+   * might quote scrubbed, capped, '' when absent.
+   */
+  protected safeStatus(statusMessage: string | undefined): string {
     return truncateUtf8(scrubSecrets(statusMessage ?? '', this.secrets()), MAX_AWS_TEXT_BYTES);
   }
 

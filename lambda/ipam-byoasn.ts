@@ -381,7 +381,7 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
       this.logger.info(`ASN ${asn} is not listed`);
     }
     for (const record of records) {
-      this.logger.info(`ASN ${asn} is ${record.State} in ${record.IpamId}`, { asn, ipamId: record.IpamId, state: record.State, statusMessage: record.StatusMessage });
+      this.logger.info(`ASN ${asn} is ${record.State} in ${record.IpamId}`, { asn, ipamId: record.IpamId, state: record.State, statusMessage: this.safeStatus(record.StatusMessage) });
     }
     return records;
   }
@@ -410,7 +410,7 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
       Asn: target.asn,
       IpamId: target.ipamId,
       State: record?.State ?? '',
-      StatusMessage: record?.StatusMessage ?? '',
+      StatusMessage: this.safeStatus(record?.StatusMessage),
     });
   }
 }

@@ -439,6 +439,15 @@ describe('isComplete after create', () => {
   });
 
   describe('the attributes', () => {
+    test('keep the signature out of the status message and the log lines when AWS quotes it', async () => {
+      givenAsns(byoasn('provisioned', { StatusMessage: `Verified signature ${SIGNATURE}.` }));
+
+      const response = await poll(byoasnCreate(), created);
+
+      expect(response.Data?.StatusMessage).toBe('Verified signature ***.');
+      expect(logs.text()).not.toContain(SIGNATURE);
+    });
+
     test('are all strings, even when AWS leaves fields out, and never hold the signature', async () => {
       givenAsns({ Asn: ASN, IpamId: IPAM_ID, State: 'provisioned' });
 
