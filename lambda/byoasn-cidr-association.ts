@@ -67,10 +67,6 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
     }
     const association = this.associationIn(byoip, target);
     const state: string | undefined = association?.State;
-    const wait = (why: string): OnEventResponse => {
-      this.logger.info(`the association of ASN ${target.asn} with ${target.cidr} is ${state}: ${why}`);
-      return this.response(target, association);
-    };
     switch (state) {
       case undefined:
       case AsnAssociationState.disassociated:
@@ -79,16 +75,16 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
         // The failed association stays listed, and the first reads after our call may still show it.
         return this.associate(target, association);
       case AsnAssociationState.pending_association:
-        return wait('waiting for the association in progress to end');
+        return this.waiting(target, association, 'waiting for the association in progress to end');
       case AsnAssociationState.associated:
       case ADVERTISED:
         if (adopt === undefined) {
           throw new HandlerError(`${this.logicalId}: ASN ${target.asn} is already associated with CIDR ${target.cidr} (state ${state}). Set adoptExisting: true to manage the association with this stack (deleting the resource will then disassociate it), or disassociate it first.`);
         }
-        return wait(`adopting it (${adopt})`);
+        return this.waiting(target, association, `adopting it (${adopt})`);
       case AsnAssociationState.pending_disassociation:
         // Associating while a disassociation runs would be refused: isComplete associates once it is over.
-        return wait('waiting for the disassociation to end before associating again');
+        return this.waiting(target, association, 'waiting for the disassociation to end before associating again');
       case AsnAssociationState.failed_disassociation:
         throw new HandlerError(`${this.logicalId}: the association of ASN ${target.asn} with CIDR ${target.cidr} is in state failed-disassociation; resolve the problem and disassociate it (DisassociateIpamByoasn) before associating it again. AWS's status message: ${statusText(association?.StatusMessage)}`);
       default:
@@ -222,10 +218,6 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
     }
     const association = this.associationIn(byoip, target);
     const state: string | undefined = association?.State;
-    const wait = (why: string): OnEventResponse => {
-      this.logger.info(`the association of ASN ${target.asn} with ${target.cidr} is ${state}: ${why}`);
-      return this.response(target, association);
-    };
     switch (state) {
       case undefined:
       case AsnAssociationState.disassociated:
@@ -236,9 +228,9 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
       case ADVERTISED:
         return this.disassociate(target);
       case AsnAssociationState.pending_association:
-        return wait('waiting for the association to end, then disassociating');
+        return this.waiting(target, association, 'waiting for the association to end, then disassociating');
       case AsnAssociationState.pending_disassociation:
-        return wait('waiting for the disassociation in progress to end');
+        return this.waiting(target, association, 'waiting for the disassociation in progress to end');
       case AsnAssociationState.failed_disassociation:
         throw new HandlerError(`${this.logicalId}: AWS could not disassociate ASN ${target.asn} from CIDR ${target.cidr} (state failed-disassociation); resolve the problem and disassociate it (DisassociateIpamByoasn), then delete again. AWS's status message: ${statusText(association?.StatusMessage)}`);
       default:
@@ -361,6 +353,12 @@ export class ByoasnCidrAssociationHandler extends ResourceHandler<AssociationRes
       : `ASN ${target.asn} has no association with ${target.cidr}`,
     { asn: target.asn, cidr: target.cidr, state: association?.State, statusMessage: association?.StatusMessage });
     return association;
+  }
+
+  /** onEvent's answer when it leaves the work to isComplete (or adopts): logs why, and returns the state. */
+  private waiting(target: AssociationTarget, record: AsnAssociation | undefined, why: string): OnEventResponse {
+    this.logger.info(`the association of ASN ${target.asn} with ${target.cidr} is ${record?.State}: ${why}`);
+    return this.response(target, record);
   }
 
   private response(target: AssociationTarget, association: AsnAssociation | undefined): OnEventResponse {

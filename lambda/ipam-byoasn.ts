@@ -62,10 +62,6 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
     this.refuseIfInAnotherIpam(target, records);
     const mine = this.recordIn(target, records);
     const state: string | undefined = mine?.State;
-    const wait = (why: string): OnEventResponse => {
-      this.logger.info(`ASN ${target.asn} in ${target.ipamId} is ${state}: ${why}`);
-      return this.response(target, mine);
-    };
     switch (state) {
       case undefined:
       case AsnState.deprovisioned:
@@ -74,15 +70,15 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
         // The failed record stays listed for 7 days, and the first reads after our call may still show it.
         return this.provision(target, mine);
       case AsnState.pending_provision:
-        return wait('waiting for the provisioning in progress to end');
+        return this.waiting(target, mine, 'waiting for the provisioning in progress to end');
       case AsnState.provisioned:
         if (adopt === undefined) {
           throw new HandlerError(`${this.logicalId}: ASN ${target.asn} is already provisioned in ${target.ipamId}. Set adoptExisting: true to manage it with this stack (deleting the resource will then deprovision it), or deprovision it first.`);
         }
-        return wait(`adopting it (${adopt})`);
+        return this.waiting(target, mine, `adopting it (${adopt})`);
       case AsnState.pending_deprovision:
         // AWS refuses to provision an ASN while it is being deprovisioned: isComplete provisions it later.
-        return wait('waiting for the deprovisioning to end before provisioning it again');
+        return this.waiting(target, mine, 'waiting for the deprovisioning to end before provisioning it again');
       case AsnState.failed_deprovision:
         throw new HandlerError(`${this.logicalId}: ASN ${target.asn} is in state failed-deprovision in ${target.ipamId}; resolve the problem and deprovision it (DeprovisionIpamByoasn) before provisioning it again. AWS's status message: ${statusText(mine?.StatusMessage)}`);
       default:
@@ -225,10 +221,6 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
     }
     const mine = this.recordIn(target, await this.readRecords(target.asn));
     const state: string | undefined = mine?.State;
-    const wait = (why: string): OnEventResponse => {
-      this.logger.info(`ASN ${target.asn} in ${target.ipamId} is ${state}: ${why}`);
-      return this.response(target, mine);
-    };
     switch (state) {
       case undefined:
       case AsnState.deprovisioned:
@@ -238,9 +230,9 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
       case AsnState.provisioned:
         return this.deprovision(target);
       case AsnState.pending_provision:
-        return wait('waiting for the provisioning to end, then deprovisioning it');
+        return this.waiting(target, mine, 'waiting for the provisioning to end, then deprovisioning it');
       case AsnState.pending_deprovision:
-        return wait('waiting for the deprovisioning in progress to end');
+        return this.waiting(target, mine, 'waiting for the deprovisioning in progress to end');
       case AsnState.failed_deprovision:
         throw new HandlerError(`${this.logicalId}: AWS could not deprovision ASN ${target.asn} from ${target.ipamId} (state failed-deprovision); resolve the problem and deprovision it (DeprovisionIpamByoasn), then delete again. AWS's status message: ${statusText(mine?.StatusMessage)}`);
       default:
@@ -396,6 +388,12 @@ export class IpamByoasnHandler extends ResourceHandler<ByoasnResourceProperties>
     if (elsewhere) {
       throw new HandlerError(`${this.logicalId}: ASN ${target.asn} is already in another IPAM, ${elsewhere.IpamId} (state ${elsewhere.State}); an ASN can be in only one IPAM at a time. Deprovision it from ${elsewhere.IpamId} first, or use ${elsewhere.IpamId} as ipamId.`);
     }
+  }
+
+  /** onEvent's answer when it leaves the work to isComplete (or adopts): logs why, and returns the state. */
+  private waiting(target: AsnTarget, record: Byoasn | undefined, why: string): OnEventResponse {
+    this.logger.info(`ASN ${target.asn} in ${target.ipamId} is ${record?.State}: ${why}`);
+    return this.response(target, record);
   }
 
   private response(target: AsnTarget, record: Byoasn | undefined): OnEventResponse {
