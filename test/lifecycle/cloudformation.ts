@@ -188,6 +188,8 @@ export class CloudFormationDriver {
   private readonly queryIntervalMs: number;
   private readonly totalTimeoutMs: number;
   private requestCounter = 0;
+  /** Failed creates that left a physical id behind: the rollback deletes them. */
+  private readonly failedCreates = new Set<string>();
 
   constructor(private readonly options: DriverOptions) {
     // Two functions, two execution environments, one bundle: as the provider deploys them.
@@ -302,7 +304,7 @@ export class CloudFormationDriver {
     }
 
     if (failure !== undefined) {
-      return this.rollback(firstDeployment, created, updated, replaced, failure);
+      return this.rollback(firstDeployment, created, updated, failure);
     }
 
     // Cleanup: the old side of each replacement, then the resources the template no longer has.
@@ -322,7 +324,6 @@ export class CloudFormationDriver {
     firstDeployment: boolean,
     created: string[],
     updated: Array<{ logicalId: string; before: LiveResource }>,
-    replaced: Array<{ logicalId: string; old: LiveResource }>,
     reason: string,
   ): Promise<OperationResult> {
     const failedStatus = firstDeployment ? 'ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_FAILED';
@@ -338,8 +339,7 @@ export class CloudFormationDriver {
         await this.deleteResource(logicalId, current, undefined);
       }
     }
-    // The old side of a replacement that the swapped Update did not return to is kept; nothing else to do.
-    void replaced;
+    // The old side of a replacement needs nothing: it was never deleted (cleanup runs only after success).
     // Resources created by this deployment, including the one that failed (it may hold a physical id).
     const toDelete = [...created, ...[...this.resources.keys()].filter((id) => this.failedCreates.has(id))];
     for (const logicalId of [...new Set(toDelete)].reverse()) {
@@ -356,9 +356,6 @@ export class CloudFormationDriver {
     }
     return { status: firstDeployment ? 'ROLLBACK_COMPLETE' : 'UPDATE_ROLLBACK_COMPLETE', reason };
   }
-
-  /** Failed creates that left a physical id behind: the rollback deletes them. */
-  private readonly failedCreates = new Set<string>();
 
   // ---------------------------------------------------------------------------------------------------------
   // Resource operations

@@ -7,13 +7,12 @@
 import { Ec2Emulator } from '../emulator/ec2-emulator';
 import { CloudFormationDriver, StackEvent } from './cloudformation';
 import { JumpingClock } from './jumping-clock';
-import { synthesizeExample } from './synth';
+import { EXAMPLE_CIDRS, synthesizeExample } from './synth';
 
 // The AWS SDK warns on every client that Node 20 support ends soon; in a demo that only buries the output.
 process.removeAllListeners('warning');
 
 const DELAYS = { provisionAsn: 3 * 60_000, deprovisionAsn: 2 * 60_000, associate: 90_000, disassociate: 60_000 };
-const EXAMPLE_CIDRS = ['203.0.113.0/24', '2001:db8:1000::/48'];
 
 function clockText(ms: number): string {
   const seconds = Math.round(ms / 1000);

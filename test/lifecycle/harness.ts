@@ -2,13 +2,9 @@ import { jest } from '@jest/globals';
 import { Ec2Emulator } from '../emulator/ec2-emulator';
 import { CloudFormationDriver, DriverOptions, HandlerModule } from './cloudformation';
 import { JumpingClock } from './jumping-clock';
+import { EXAMPLE_CIDRS, SynthesizedStack } from './synth';
 
 export { JumpingClock } from './jumping-clock';
-
-import { SynthesizedStack } from './synth';
-
-/** The BYOIP CIDRs of the example app, which must exist before ASNs can be associated with them. */
-export const EXAMPLE_CIDRS = ['203.0.113.0/24', '2001:db8:1000::/48'];
 
 /** An emulator on a manual clock with the example's BYOIP CIDRs, and a driver for `stack`. */
 export async function startHarness(stack: SynthesizedStack, options: Partial<DriverOptions> & { emulatorOptions?: ConstructorParameters<typeof Ec2Emulator>[0] } = {}) {

@@ -47,6 +47,9 @@ export function synthesize(build: (app: App) => Stack): SynthesizedStack {
   return { stackName: stack.stackName, template, handlerFile: join(outdir, [...assetPaths][0], 'index.js') };
 }
 
+/** The BYOIP CIDRs of the example app, which must exist before its ASN can be associated with them. */
+export const EXAMPLE_CIDRS = ['203.0.113.0/24', '2001:db8:1000::/48'];
+
 /** The example app of cdk.json, synthesized. */
 export function synthesizeExample(): SynthesizedStack {
   return synthesize((app) => new ExampleStack(app, 'ByoasnExample'));
