@@ -3,10 +3,11 @@
  * resource Provider framework, and a base class that turns a request into one of six methods.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { Ec2Api, errorName, isPermanentRefusal, isRefusal } from './ec2';
+import { Ec2Api, errorName } from './ec2';
 import { HandlerError, awsErrorText } from './errors';
 import { MAX_AWS_TEXT_BYTES, truncateUtf8 } from './limits';
 import { redact, scrubSecrets } from './logger';
+import type { CloudFormationApi } from './stack';
 
 /** The three CloudFormation request types. */
 export type RequestType = 'Create' | 'Update' | 'Delete';
@@ -33,28 +34,70 @@ export interface CustomResourceEvent<P = object> {
 export type ResponseData = Record<string, string>;
 
 /**
- * How long after our mutating call a `failed-*` record that equals the one the call superseded (same State,
- * same StatusMessage) is taken for that old record, which the eventually consistent Describe calls may still
- * show, rather than for a new failure. After it, such a record fails the deployment as any failure does.
+ * How long the Describe calls may lag behind a change (EC2's reads are eventually consistent), as the
+ * handler allows for it: a failed record that equals the one our call superseded is taken for that old record
+ * this long after the call; a refusal that may be about our own request is waited on this long; a Delete during
+ * a rollback that finds nothing re-reads this long.
  */
-export const STALE_RECORD_WINDOW_MS = 2 * 60 * 1000;
+export const CONSISTENCY_WINDOW_MS = 2 * 60 * 1000;
 
-/**
- * The failed record (`failed-provision`, `failed-association`) that onEvent's mutating call replaced: AWS
- * keeps listing such records for days, and the first reads after the call may still show it.
- *
- * It travels as a TOP-LEVEL field of onEvent's response, never inside `Data`: the Provider framework passes
- * isComplete the request merged with every field of onEvent's response (and passes that same event to every
- * poll), but sends CloudFormation only `PhysicalResourceId`, `Data` and its own fixed keys. So it reaches
- * isComplete without ever becoming a resource attribute. JSON only, and small: StatusMessage is capped.
- */
+/** The failed record (`failed-provision`, `failed-association`) that onEvent's create call replaced. */
 export interface SupersededRecord {
   /** The state the record had when we read it before the call, e.g. `failed-provision`. */
   readonly State: string;
   /** Its StatusMessage, secrets scrubbed and capped at `MAX_AWS_TEXT_BYTES`; '' when AWS gave none. */
   readonly StatusMessage: string;
-  /** `Date.now()` (milliseconds since the epoch) when the mutating call returned. */
+}
+
+/** What isComplete must bring about. */
+export type Goal =
+  /** The target of the physical id exists (provisioned, associated). */
+  | 'created'
+  /** The target of the physical id is gone. */
+  | 'deleted'
+  /** Nothing changes for the target of the physical id (an in-place update): report it as it is. */
+  | 'unchanged';
+
+/** What onEvent left to isComplete, when the stack's status could not be read in time. */
+export type StatusQuestion =
+  /** The target exists and adoptExisting is false: take it back in an update rollback, else refuse it. */
+  | 'may-take-back'
+  /** A Delete found nothing: while the stack rolls back, re-read for the consistency window. */
+  | 'confirm-if-rolling-back';
+
+/**
+ * What onEvent hands over to isComplete: what comes next, decided once. It travels as the TOP-LEVEL field
+ * `Next` of onEvent's response, never inside `Data`: the Provider framework passes isComplete the request
+ * merged with every field of onEvent's response (the same event to every poll), but sends CloudFormation only
+ * `PhysicalResourceId` and `Data`. So it never becomes a resource attribute. JSON only, and small.
+ */
+export interface Handover {
+  readonly Goal: Goal;
+  /**
+   * True when the call toward the goal has been made (or the target was taken over as it was): isComplete
+   * only waits. False when onEvent had to wait first (for an operation in progress, a state it did not know):
+   * isComplete makes the call once the state allows it.
+   */
+  readonly Acted: boolean;
+  /** `Date.now()` when onEvent answered: the start of every window counted here. */
   readonly At: number;
+  /** The failed record that our create call replaced: read again within the window, it is that old record. */
+  readonly Superseded?: SupersededRecord;
+  /**
+   * AWS refused our call after an earlier attempt of it may have been applied (a dropped connection, a timeout,
+   * a 5xx answer): the refusal may be about our own request. isComplete waits for that request to become visible
+   * for the consistency window at most, then fails with this message.
+   */
+  readonly Refused?: string;
+  /** A Delete during a rollback that found nothing: absent counts only once the window has passed. */
+  readonly ConfirmAbsence?: boolean;
+  /** A question about the stack's status that isComplete must answer first. */
+  readonly Ask?: StatusQuestion;
+  /**
+   * A rollback Update after a failed replacement: the physical id of the target that the failed update started
+   * and nobody else owns. isComplete removes it first, then reports the target of the physical id.
+   */
+  readonly Orphan?: string;
 }
 
 /** What `onEvent` returns. */
@@ -62,29 +105,55 @@ export interface OnEventResponse {
   readonly PhysicalResourceId: string;
   /** Attributes; the Provider framework merges them with those that `isComplete` returns. */
   readonly Data?: ResponseData;
-  /** Set when the mutating call replaced a failed record; for isComplete only (see `SupersededRecord`). */
-  readonly Superseded?: SupersededRecord;
+  /** What isComplete does next; absent when there is nothing to wait for. */
+  readonly Next?: Handover;
 }
 
 /** What the Provider framework passes to `isComplete`: the request merged with onEvent's response. */
 export interface IsCompleteEvent<P = object> extends CustomResourceEvent<P> {
   readonly PhysicalResourceId: string;
   readonly Data?: ResponseData;
-  readonly Superseded?: SupersededRecord;
-}
-
-/** The response with `Superseded` added when there is one (a top-level field, never in `Data`). */
-export function withSuperseded(response: OnEventResponse, superseded: SupersededRecord | undefined): OnEventResponse {
-  return superseded ? { ...response, Superseded: superseded } : response;
+  readonly Next?: Handover;
 }
 
 /** The event a handler works on: the request, and for `isComplete` the fields of onEvent's response too. */
-export type HandlerEvent<P> = CustomResourceEvent<P> & { readonly Data?: ResponseData; readonly Superseded?: SupersededRecord };
+export type HandlerEvent<P> = CustomResourceEvent<P> & { readonly Data?: ResponseData; readonly Next?: Handover };
 
 /** What `isComplete` returns. `Data` is only allowed (and required by this library) once complete. */
 export interface IsCompleteResponse {
   readonly IsComplete: boolean;
   readonly Data?: ResponseData;
+}
+
+/**
+ * How much time an invocation has left, in real time (the lifecycle tests move `Date.now` through simulated
+ * minutes, so this uses the monotonic clock). Every AWS call of the invocation is aborted when it runs out, and
+ * a mutating call is started only when the worst case of its retries fits in what is left.
+ */
+export class Deadline {
+  /** Aborts every call of the invocation when the time is up. */
+  public readonly signal: AbortSignal;
+  private readonly endsAt: number;
+
+  /** @param remainingMs the time the invocation may still use (already less a safety margin) */
+  public constructor(remainingMs: number) {
+    const budget = Math.max(0, remainingMs);
+    this.endsAt = performance.now() + budget;
+    this.signal = AbortSignal.timeout(Math.max(1, budget));
+  }
+
+  /** Milliseconds left. */
+  public remainingMs(): number {
+    return Math.max(0, this.endsAt - performance.now());
+  }
+}
+
+/** Everything a handler works with; the entry point wires it, the tests inject fakes. */
+export interface HandlerContext {
+  readonly ec2: Ec2Api;
+  readonly cloudFormation: CloudFormationApi;
+  readonly logger: Logger;
+  readonly deadline: Deadline;
 }
 
 /**
@@ -95,18 +164,21 @@ export interface IsCompleteResponse {
 export abstract class ResourceHandler<P> {
   /** The resource's logical id: the prefix of every error message. */
   protected readonly logicalId: string;
+  protected readonly ec2: Ec2Api;
+  protected readonly cloudFormation: CloudFormationApi;
+  protected readonly logger: Logger;
+  protected readonly deadline: Deadline;
 
   /**
-   * @param ec2 the EC2 calls available to the handler
-   * @param logger the invocation's logger (its keys already identify the request)
+   * @param context the clients, the invocation's logger (its keys already identify the request) and deadline
    * @param event the request; for `isComplete`, merged with onEvent's response
    */
-  public constructor(
-    protected readonly ec2: Ec2Api,
-    protected readonly logger: Logger,
-    protected readonly event: HandlerEvent<P>,
-  ) {
+  public constructor(context: HandlerContext, protected readonly event: HandlerEvent<P>) {
     this.logicalId = event.LogicalResourceId;
+    this.ec2 = context.ec2;
+    this.cloudFormation = context.cloudFormation;
+    this.logger = context.logger;
+    this.deadline = context.deadline;
   }
 
   /** Handles a request of the Provider framework's onEvent function. */
@@ -169,89 +241,13 @@ export abstract class ResourceHandler<P> {
     return [];
   }
 
-  /**
-   * The state in which onEvent left the resource, handed over in its response `Data`. isComplete uses it to
-   * tell "onEvent has not acted yet, act now" from "onEvent acted, AWS does not show it yet". Undefined when
-   * onEvent returned no Data (nothing to wait for).
-   */
-  protected get stateLeftByOnEvent(): string | undefined {
-    return this.event.Data?.State;
-  }
-
-  /**
-   * The failed record that a mutating call has just replaced, as onEvent hands it over to isComplete in
-   * `Superseded`; undefined when there is none. Call it right after the call returned: that is its `At`.
-   */
-  protected supersededRecord(record: { readonly State?: string; readonly StatusMessage?: string } | undefined): SupersededRecord | undefined {
-    if (record === undefined) {
-      return undefined;
-    }
-    return { State: record.State ?? '', StatusMessage: this.safeStatus(record.StatusMessage), At: Date.now() };
-  }
-
-  /**
-   * Whether a failed record that isComplete reads is still the one onEvent's call replaced: the same State and
-   * StatusMessage as `Superseded`, read less than `STALE_RECORD_WINDOW_MS` after the call. Logs what it
-   * decides when the record matches.
-   *
-   * @param what the record, for the log line, e.g. `ASN 64496 in ipam-0123456789abcdef0`
-   * @param call the mutating call, for the log line, e.g. `ProvisionIpamByoasn`
-   */
-  protected isSupersededRecord(record: { readonly State?: string; readonly StatusMessage?: string }, what: string, call: string): boolean {
-    const superseded = this.superseded;
-    if (!superseded || record.State !== superseded.State || this.safeStatus(record.StatusMessage) !== superseded.StatusMessage) {
-      return false;
-    }
-    const elapsed = Date.now() - superseded.At;
-    const seconds = Math.round(elapsed / 1000);
-    if (elapsed < STALE_RECORD_WINDOW_MS) {
-      this.logger.info(`${what} is ${record.State} with the status message of the record from before our ${call} call ${seconds} s ago: it looks like that old record (the Describe calls are eventually consistent); waiting for the new one`,
-        { superseded, elapsedMs: elapsed });
-      return true;
-    }
-    this.logger.info(`${what} is ${record.State} with the status message of the record from before our ${call} call, but ${seconds} s have passed: taking it as a new failure`,
-      { superseded, elapsedMs: elapsed });
-    return false;
-  }
-
   /** A response that tells the Provider framework to poll again. It must carry no Data. */
   protected notComplete(): IsCompleteResponse {
     return { IsComplete: false };
   }
 
   /**
-   * Makes a mutating call from isComplete (after an earlier operation that onEvent waited for has ended), then
-   * polls again. Every poll gets the same event and reads eventually consistent Describe results, so a later
-   * poll may not see yet the request that an earlier poll made, and make it again; AWS then refuses the
-   * second one. Such a refusal means that a request is under way, so it waits for it, unless the error says
-   * that something only the user can change blocks the call.
-   */
-  protected async actFromIsComplete(what: string, act: () => Promise<unknown>): Promise<IsCompleteResponse> {
-    try {
-      await act();
-    } catch (error) {
-      if (!(error instanceof HandlerError) || error.blocking || !isRefusal(error.cause) || isPermanentRefusal(error.cause)) {
-        throw error;
-      }
-      this.logger.info(`${what} was refused (${awsErrorText(error.cause)}): most likely the request of an earlier poll, not visible yet; waiting for it`);
-    }
-    return this.notComplete();
-  }
-
-  /** `Superseded` of the event when it has the expected shape (it comes back from our own onEvent). */
-  private get superseded(): SupersededRecord | undefined {
-    const value: unknown = this.event.Superseded;
-    if (value === null || typeof value !== 'object') {
-      return undefined;
-    }
-    const { State, StatusMessage, At } = value as Record<string, unknown>;
-    return typeof State === 'string' && typeof StatusMessage === 'string' && typeof At === 'number' && Number.isFinite(At)
-      ? { State, StatusMessage, At }
-      : undefined;
-  }
-
-  /**
-   * AWS's StatusMessage as the handler passes it on (in `Superseded`, `Data` and log lines): secrets that AWS
+   * AWS's StatusMessage as the handler passes it on (in the handover, `Data` and log lines): secrets that AWS
    * might quote scrubbed, capped, '' when absent.
    */
   protected safeStatus(statusMessage: string | undefined): string {

@@ -71,18 +71,85 @@ export const EC2_RETRY_SETTINGS = {
 } as const;
 
 /**
+ * Time limits of one HTTP attempt. Without them an attempt whose connection hangs waits until the function
+ * times out; with them every call has a worst case (`WORST_CASE_CALL_MS`).
+ */
+export const HTTP_TIMEOUTS = {
+  /** To establish the connection. */
+  connectionTimeout: 5_000,
+  /** For the answer, once connected (the SDK calls it requestTimeout). */
+  requestTimeout: 20_000,
+} as const;
+
+/** The SDK's cap on one backoff wait in standard mode. */
+const MAX_BACKOFF_MS = 20_000;
+
+/**
+ * The longest one call can take: every attempt runs into both timeouts and every wait between attempts is the
+ * longest backoff. A mutating call is started only when the invocation has at least this much time left, so
+ * that the function never times out in the middle of it (see `Deadline`).
+ */
+export const WORST_CASE_CALL_MS = EC2_RETRY_SETTINGS.maxAttempts * (HTTP_TIMEOUTS.connectionTimeout + HTTP_TIMEOUTS.requestTimeout)
+  + (EC2_RETRY_SETTINGS.maxAttempts - 1) * MAX_BACKOFF_MS;
+
+/**
  * Creates the EC2 client with the retry settings above. `overrides` exists for tests (a zero-delay retry
  * strategy, a fake request handler); the handler itself passes nothing.
  */
 export function createEc2Client(overrides: EC2ClientConfig = {}): EC2Client {
-  return new EC2Client({ ...EC2_RETRY_SETTINGS, ...overrides });
+  const client = new EC2Client({ ...EC2_RETRY_SETTINGS, requestHandler: { ...HTTP_TIMEOUTS }, ...overrides });
+  recordFailedAttempts(client.middlewareStack);
+  return client;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Which attempts failed: was an earlier attempt of a refused call perhaps applied?
+// ---------------------------------------------------------------------------------------------------------
+
+/** The property the attempt recorder sets on the error of a call: the failures of its earlier attempts. */
+const EARLIER_ATTEMPTS = '$earlierAttemptFailures';
+
+/** What one failed attempt was, as far as "was it applied?" goes. */
+export type AttemptFailure = 'throttled' | 'ambiguous';
+
+/** The client-side middleware stack, as much of it as the recorder needs. */
+interface MiddlewareStackLike {
+  addRelativeTo(middleware: unknown, options: { name: string; relation: 'before' | 'after'; toMiddleware: string; override?: boolean }): void;
+}
+
+/**
+ * Adds a middleware inside the SDK's retry loop that notes how each attempt of a call failed. When the call
+ * finally fails, the error carries the list, so that the handler can tell a refusal after a throttled attempt
+ * (that attempt was not applied: the refusal is real) from one after a dropped connection, a timeout or a 5xx
+ * answer (that attempt may have been applied: the refusal may be about our own request).
+ */
+export function recordFailedAttempts(stack: MiddlewareStackLike): void {
+  stack.addRelativeTo((next: (args: unknown) => Promise<unknown>, context: Record<string, unknown>) => async (args: unknown) => {
+    const failures = (context[EARLIER_ATTEMPTS] ??= []) as AttemptFailure[];
+    try {
+      return await next(args);
+    } catch (error) {
+      if (error !== null && typeof error === 'object') {
+        // The list so far (without this attempt): the attempts before the one that failed last.
+        Object.defineProperty(error, EARLIER_ATTEMPTS, { value: [...failures], enumerable: false, configurable: true });
+      }
+      failures.push(isThrottling(error) ? 'throttled' : 'ambiguous');
+      throw error;
+    }
+  }, { name: 'cdkIpamByoasnAttemptRecorder', relation: 'after', toMiddleware: 'retryMiddleware', override: true });
+}
+
+/** How the attempts before the last one of a failed call failed; empty when the last was the first. */
+export function earlierAttemptFailures(error: unknown): readonly AttemptFailure[] {
+  const value = (error as Record<string, unknown> | null | undefined)?.[EARLIER_ATTEMPTS];
+  return Array.isArray(value) ? value as AttemptFailure[] : [];
 }
 
 /**
  * Wraps an EC2 client in the `Ec2Api` interface, logging one line per call: the action, its parameters
- * (signatures redacted) and the outcome.
+ * (signatures redacted) and the outcome. `abortSignal` ends every call when the invocation's time is up.
  */
-export function ec2Api(client: EC2Client, logger: Logger): Ec2Api {
+export function ec2Api(client: EC2Client, logger: Logger, abortSignal?: AbortSignal): Ec2Api {
   async function call<I extends object, O>(
     action: string,
     input: I,
@@ -109,22 +176,22 @@ export function ec2Api(client: EC2Client, logger: Logger): Ec2Api {
   }
   return {
     describeIpamByoasn: (input) => call('DescribeIpamByoasn', input,
-      (i) => client.send(new DescribeIpamByoasnCommand(i)),
+      (i) => client.send(new DescribeIpamByoasnCommand(i), { abortSignal }),
       (o) => ({ count: o.Byoasns?.length ?? 0, morePages: o.NextToken !== undefined })),
     describeByoipCidrs: (input) => call('DescribeByoipCidrs', input,
-      (i) => client.send(new DescribeByoipCidrsCommand(i)),
+      (i) => client.send(new DescribeByoipCidrsCommand(i), { abortSignal }),
       (o) => ({ count: o.ByoipCidrs?.length ?? 0, morePages: o.NextToken !== undefined })),
     provisionIpamByoasn: (input) => call('ProvisionIpamByoasn', input,
-      (i) => client.send(new ProvisionIpamByoasnCommand(i)),
+      (i) => client.send(new ProvisionIpamByoasnCommand(i), { abortSignal }),
       (o) => ({ state: o.Byoasn?.State })),
     deprovisionIpamByoasn: (input) => call('DeprovisionIpamByoasn', input,
-      (i) => client.send(new DeprovisionIpamByoasnCommand(i)),
+      (i) => client.send(new DeprovisionIpamByoasnCommand(i), { abortSignal }),
       (o) => ({ state: o.Byoasn?.State })),
     associateIpamByoasn: (input) => call('AssociateIpamByoasn', input,
-      (i) => client.send(new AssociateIpamByoasnCommand(i)),
+      (i) => client.send(new AssociateIpamByoasnCommand(i), { abortSignal }),
       (o) => ({ state: o.AsnAssociation?.State })),
     disassociateIpamByoasn: (input) => call('DisassociateIpamByoasn', input,
-      (i) => client.send(new DisassociateIpamByoasnCommand(i)),
+      (i) => client.send(new DisassociateIpamByoasnCommand(i), { abortSignal }),
       (o) => ({ state: o.AsnAssociation?.State })),
   };
 }
@@ -185,21 +252,68 @@ async function readAllPages<T>(
 // Errors
 // ---------------------------------------------------------------------------------------------------------
 
-/** The error codes AWS documents for a request that conflicts with the current state or is malformed. */
-const REFUSAL_CODES: ReadonlySet<string> = new Set(['IncorrectState', 'InvalidParameterValue', 'InvalidParameter']);
+/** Codes the SDK treats as throttling (it retries them with the longer backoff). Nothing was applied. */
+const THROTTLING_CODES: ReadonlySet<string> = new Set([
+  'RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'ThrottledException', 'EC2ThrottledException',
+  'RequestThrottled', 'RequestThrottledException', 'TooManyRequestsException', 'SlowDown', 'PriorRequestNotComplete',
+]);
+
+/** Node's codes for a connection that broke or never came up. */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+]);
+
+/** Error names of an attempt that got no answer in time (the SDK's own, and an aborted call's). */
+const TIMEOUT_NAMES: ReadonlySet<string> = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
+
+/** True when AWS said "too many requests": nothing was applied, and waiting cures it. */
+export function isThrottling(error: unknown): boolean {
+  return THROTTLING_CODES.has(errorName(error)) || httpStatusCode(error) === 429;
+}
 
 /**
- * True when AWS refused a call for a reason that the current state may explain. The codes for "already
- * provisioned", "still associated" and "still advertised" are undocumented, so any 4xx answer counts; the
- * caller re-reads the state to find out what is going on.
+ * True for a failure that says nothing about the request itself and may pass: throttling, a 5xx answer, a
+ * timeout, a connection that broke. (The SDK has already retried it; this is what is left after its retries.)
+ */
+export function isTransient(error: unknown): boolean {
+  if (isThrottling(error)) {
+    return true;
+  }
+  const status = httpStatusCode(error);
+  if (status !== undefined) {
+    return status >= 500;
+  }
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return TIMEOUT_NAMES.has(errorName(error)) || (typeof code === 'string' && NETWORK_ERROR_CODES.has(code));
+}
+
+/**
+ * True when a mutating call's request may have been applied although the call failed: the last attempt, or an
+ * earlier one, broke off without an answer or got a 5xx (throttled attempts were not applied).
+ */
+export function mayHaveBeenApplied(error: unknown): boolean {
+  return (isTransient(error) && !isThrottling(error)) || earlierAttemptFailures(error).includes('ambiguous');
+}
+
+/**
+ * True when AWS refused a call (a 4xx answer other than throttling): the request was understood and not
+ * applied. The codes for "already provisioned", "still associated" and "still advertised" are undocumented,
+ * so any such answer counts.
  */
 export function isRefusal(error: unknown): boolean {
   const status = httpStatusCode(error);
-  return REFUSAL_CODES.has(errorName(error)) || (status !== undefined && status >= 400 && status < 500);
+  return !isThrottling(error) && status !== undefined && status >= 400 && status < 500;
 }
 
-/** Refusals that no waiting cures: missing permissions and quotas. Nothing was applied. */
-const PERMANENT_REFUSALS: ReadonlySet<string> = new Set(['UnauthorizedOperation', 'AuthFailure', 'OptInRequired', 'ResourceLimitExceeded']);
+/** Refusals that no waiting cures: missing permissions, an account not opted in, a quota. */
+const PERMANENT_REFUSALS: ReadonlySet<string> = new Set([
+  'UnauthorizedOperation', 'AuthFailure', 'OptInRequired', 'ResourceLimitExceeded', 'AccessDenied', 'AccessDeniedException',
+]);
+
+/** Refusals of the request's own parameters: an in-flight request of ours cannot be their cause. */
+const PARAMETER_REFUSALS: ReadonlySet<string> = new Set([
+  'InvalidParameterValue', 'InvalidParameter', 'MissingParameter', 'InvalidParameterCombination', 'ValidationError',
+]);
 
 /** True for a refusal that waiting cannot cure: missing permissions, a quota. */
 export function isPermanentRefusal(error: unknown): boolean {
@@ -207,14 +321,9 @@ export function isPermanentRefusal(error: unknown): boolean {
   return PERMANENT_REFUSALS.has(errorName(error)) || status === 401 || status === 403;
 }
 
-/**
- * True when a mutating call was refused only after the SDK had retried it: an earlier attempt may have been
- * applied with its answer lost (a dropped connection, a timeout), and the refusal ("already in progress")
- * may be about our own request. Reads right after it are eventually consistent and may not show it yet.
- */
-export function mayBeOurOwnEarlierAttempt(error: unknown): boolean {
-  const attempts = (error as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
-  return isRefusal(error) && !isPermanentRefusal(error) && typeof attempts === 'number' && attempts > 1;
+/** True when AWS refused the request's parameters (not the moment it came at). */
+export function isParameterRefusal(error: unknown): boolean {
+  return PARAMETER_REFUSALS.has(errorName(error));
 }
 
 /** The error's code (the SDK puts EC2's `<Code>` into `name`). */

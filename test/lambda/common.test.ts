@@ -1,8 +1,9 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { IsCompleteResponse, OnEventResponse, ResourceHandler } from '../../lambda/common';
+import { Deadline, IsCompleteResponse, OnEventResponse, ResourceHandler } from '../../lambda/common';
 import type { Ec2Api } from '../../lambda/ec2';
 import { HandlerError } from '../../lambda/errors';
 import { createLogger } from '../../lambda/logger';
+import type { CloudFormationApi } from '../../lambda/stack';
 import { CapturedLogs, captureLogs, createEvent, deleteEvent, ec2Error, updateEvent } from './events';
 
 /** A handler whose six methods record that they ran, or throw what they are given. */
@@ -18,7 +19,7 @@ class Probe extends ResourceHandler<{ Signature: string }> {
   protected async onUpdate(): Promise<OnEventResponse> { return this.record('onUpdate'); }
   protected async onDelete(): Promise<OnEventResponse> { return this.record('onDelete'); }
   protected async isCreateComplete(): Promise<IsCompleteResponse> { this.record('isCreateComplete'); return this.notComplete(); }
-  protected async isUpdateComplete(): Promise<IsCompleteResponse> { this.record('isUpdateComplete'); return { IsComplete: true, Data: { State: this.stateLeftByOnEvent ?? '' } }; }
+  protected async isUpdateComplete(): Promise<IsCompleteResponse> { this.record('isUpdateComplete'); return { IsComplete: true }; }
   protected async isDeleteComplete(): Promise<IsCompleteResponse> { this.record('isDeleteComplete'); return { IsComplete: true }; }
 
   private record(name: string): OnEventResponse {
@@ -42,7 +43,8 @@ beforeEach(() => {
 
 afterEach(() => jest.restoreAllMocks());
 
-const probe = (event: ConstructorParameters<typeof Probe>[2]) => new Probe({} as Ec2Api, logger, event);
+const probe = (event: ConstructorParameters<typeof Probe>[1]) =>
+  new Probe({ ec2: {} as Ec2Api, cloudFormation: {} as CloudFormationApi, logger, deadline: new Deadline(60_000) }, event);
 
 describe('ResourceHandler', () => {
   test.each([
@@ -65,11 +67,6 @@ describe('ResourceHandler', () => {
     await expect(probe(createEvent('Custom::Probe', props)).isComplete()).resolves.toEqual({ IsComplete: false });
   });
 
-  test("hands onEvent's state to isComplete through the merged Data", async () => {
-    const handler = probe({ ...updateEvent('Custom::Probe', 'id', props, props), Data: { State: 'pending-provision' } });
-
-    await expect(handler.isComplete()).resolves.toEqual({ IsComplete: true, Data: { State: 'pending-provision' } });
-  });
 
   test('puts the logical id in front of an unexpected error', async () => {
     const handler = probe(createEvent('Custom::Probe', props));
@@ -103,5 +100,34 @@ describe('ResourceHandler', () => {
     expect(logs.records().map((r) => r.message)).toEqual(['onEvent Create request', 'onEvent Create response']);
     expect(logs.records()[0]).toMatchObject({ event: { ResponseURL: '***', ResourceProperties: { AuthorizationSignature: '***' } } });
     expect(logs.records()[1]).toMatchObject({ response: { PhysicalResourceId: 'id' } });
+  });
+});
+
+describe('Deadline', () => {
+  test('counts down in real time and aborts its signal when the time is up', async () => {
+    const deadline = new Deadline(50);
+    expect(deadline.remainingMs()).toBeGreaterThan(0);
+    expect(deadline.remainingMs()).toBeLessThanOrEqual(50);
+    expect(deadline.signal.aborted).toBe(false);
+
+    await new Promise((resolve) => setTimeout(resolve, 120));
+
+    expect(deadline.remainingMs()).toBe(0);
+    expect(deadline.signal.aborted).toBe(true);
+  });
+
+  test('never counts below zero, even from a negative budget', () => {
+    expect(new Deadline(-5_000).remainingMs()).toBe(0);
+  });
+
+  test('ignores Date.now, which the lifecycle tests move through simulated minutes', () => {
+    const realNow = Date.now;
+    const deadline = new Deadline(60_000);
+    Date.now = () => realNow() + 3_600_000;
+    try {
+      expect(deadline.remainingMs()).toBeGreaterThan(50_000);
+    } finally {
+      Date.now = realNow;
+    }
   });
 });

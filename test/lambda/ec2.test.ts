@@ -5,14 +5,21 @@ import { ConfiguredRetryStrategy, StandardRetryStrategy } from '@smithy/core/ret
 import {
   EC2_RETRY_SETTINGS,
   Ec2Api,
+  HTTP_TIMEOUTS,
   MAX_PAGES,
   PAGE_SIZE,
+  WORST_CASE_CALL_MS,
   createEc2Client,
+  earlierAttemptFailures,
   ec2Api,
+  isParameterRefusal,
+  isPermanentRefusal,
   isRefusal,
+  isThrottling,
+  isTransient,
   listByoipCidrs,
   listIpamByoasns,
-  mayBeOurOwnEarlierAttempt,
+  mayHaveBeenApplied,
 } from '../../lambda/ec2';
 import { ASN, IPAM_ID, SIGNATURE, captureLogs, ec2Error } from './events';
 
@@ -85,6 +92,12 @@ function testClient(requestHandler: EC2ClientConfig['requestHandler']): EC2Clien
 describe('retry settings', () => {
   test('are 10 attempts in standard mode, kept in one exported place', () => {
     expect(EC2_RETRY_SETTINGS).toEqual({ maxAttempts: 10, retryMode: 'standard' });
+  });
+
+  test('bound every attempt in time, so that one call has a worst case', () => {
+    expect(HTTP_TIMEOUTS).toEqual({ connectionTimeout: 5_000, requestTimeout: 20_000 });
+    // 10 attempts of 25 s and 9 backoffs of at most 20 s.
+    expect(WORST_CASE_CALL_MS).toBe(430_000);
   });
 
   test("give the handler's client the standard strategy with 10 attempts", async () => {
@@ -261,30 +274,131 @@ describe('isRefusal', () => {
     ['InvalidParameter', 400, true],
     ['InvalidAsn.InUse', 400, true],
     ['UnauthorizedOperation', 403, true],
+    ['Throttling', 400, false],
+    ['RequestLimitExceeded', 503, false],
+    ['TooManyRequests', 429, false],
     ['InternalError', 500, false],
     ['ServiceUnavailable', 503, false],
   ])('%s (HTTP %i) is a refusal: %s', (code, status, expected) => {
     expect(isRefusal(ec2Error(code, 'm', status))).toBe(expected);
   });
 
-  test('counts the documented codes even without an HTTP status', () => {
-    expect(isRefusal(Object.assign(new Error('m'), { name: 'IncorrectState' }))).toBe(true);
+  test('needs an answer: a broken connection is no refusal', () => {
+    expect(isRefusal(Object.assign(new Error('m'), { name: 'IncorrectState' }))).toBe(false);
     expect(isRefusal(new Error('socket hang up'))).toBe(false);
   });
 });
 
-describe('mayBeOurOwnEarlierAttempt', () => {
-  const refusal = (code: string, status: number, attempts?: number) =>
-    Object.assign(new Error('x'), { name: code, $metadata: { httpStatusCode: status, attempts } });
+describe('error classes', () => {
+  const network = (code: string) => Object.assign(new Error('socket hang up'), { code });
+  const named = (name: string) => Object.assign(new Error('no answer'), { name });
 
-  test.each<[string, Error, boolean]>([
-    ['a refusal after two attempts', refusal('IncorrectState', 400, 2), true],
-    ['a refusal after one attempt', refusal('IncorrectState', 400, 1), false],
-    ['a refusal with no attempt count', refusal('IncorrectState', 400), false],
-    ['a permission refusal after retries', refusal('UnauthorizedOperation', 403, 3), false],
-    ['a quota refusal after retries', refusal('ResourceLimitExceeded', 400, 3), false],
-    ['a server error after retries', refusal('InternalError', 500, 10), false],
-  ])('%s: %p', (_what, error, expected) => {
-    expect(mayBeOurOwnEarlierAttempt(error)).toBe(expected);
+  test.each<[string, unknown, boolean]>([
+    ['RequestLimitExceeded (503)', ec2Error('RequestLimitExceeded', 'm', 503), true],
+    ['Throttling (400)', ec2Error('Throttling', 'm', 400), true],
+    ['any 429', ec2Error('Whatever', 'm', 429), true],
+    ['InternalError (500)', ec2Error('InternalError', 'm', 500), true],
+    ['Unavailable (503)', ec2Error('Unavailable', 'm', 503), true],
+    ['ECONNRESET', network('ECONNRESET'), true],
+    ['ETIMEDOUT', network('ETIMEDOUT'), true],
+    ['EAI_AGAIN', network('EAI_AGAIN'), true],
+    ['TimeoutError', named('TimeoutError'), true],
+    ['AbortError (our deadline)', named('AbortError'), true],
+    ['IncorrectState (400)', ec2Error('IncorrectState', 'm', 400), false],
+    ['UnauthorizedOperation (403)', ec2Error('UnauthorizedOperation', 'm', 403), false],
+    ['a bug', new TypeError('x is undefined'), false],
+    ['a connection error with an unknown code', network('EWHATEVER'), false],
+  ])('%s is transient: %p', (_what, error, expected) => {
+    expect(isTransient(error)).toBe(expected);
+  });
+
+  test.each<[string, unknown, boolean]>([
+    ['RequestLimitExceeded', ec2Error('RequestLimitExceeded', 'm', 503), true],
+    ['EC2ThrottledException', ec2Error('EC2ThrottledException', 'm', 400), true],
+    ['429', ec2Error('Other', 'm', 429), true],
+    ['InternalError', ec2Error('InternalError', 'm', 500), false],
+    ['IncorrectState', ec2Error('IncorrectState', 'm', 400), false],
+  ])('%s is throttling: %p', (_what, error, expected) => {
+    expect(isThrottling(error)).toBe(expected);
+  });
+
+  test.each<[string, number, boolean]>([
+    ['UnauthorizedOperation', 403, true],
+    ['AuthFailure', 401, true],
+    ['OptInRequired', 400, true],
+    ['ResourceLimitExceeded', 400, true],
+    ['AccessDenied', 403, true],
+    ['SomethingForbidden', 403, true],
+    ['SomethingUnauthenticated', 401, true],
+    ['IncorrectState', 400, false],
+    ['InvalidParameterValue', 400, false],
+  ])('%s (HTTP %i) is a permanent refusal: %p', (code, status, expected) => {
+    expect(isPermanentRefusal(ec2Error(code, 'm', status))).toBe(expected);
+  });
+
+  test.each<[string, boolean]>([
+    ['InvalidParameterValue', true],
+    ['InvalidParameter', true],
+    ['MissingParameter', true],
+    ['InvalidParameterCombination', true],
+    ['IncorrectState', false],
+    ['UnauthorizedOperation', false],
+  ])('%s refuses the parameters: %p', (code, expected) => {
+    expect(isParameterRefusal(ec2Error(code, 'm', 400))).toBe(expected);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Was an earlier attempt applied?
+// ---------------------------------------------------------------------------------------------------------
+
+describe('the attempt recorder', () => {
+  const refusal = ec2ErrorAnswer(400, 'IncorrectState', 'The ASN is already pending-provision.');
+  const serverError = ec2ErrorAnswer(500, 'InternalError', 'An internal error has occurred.');
+  const reset = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+  async function failedCall(...answers: FakeAnswer[]): Promise<unknown> {
+    const http = fakeHttp(...answers);
+    const api = ec2Api(testClient(http.handler), new Logger({ logLevel: 'SILENT' }));
+    return api.provisionIpamByoasn({ IpamId: IPAM_ID, Asn: ASN, AsnAuthorizationContext: { Message: 'm', Signature: SIGNATURE } })
+      .then(() => { throw new Error('the call succeeded'); }, (error: unknown) => error);
+  }
+
+  test('notes nothing when the first attempt is refused', async () => {
+    const error = await failedCall(refusal);
+
+    expect(earlierAttemptFailures(error)).toEqual([]);
+    expect(mayHaveBeenApplied(error)).toBe(false);
+  });
+
+  test('a refusal after a throttled attempt is real: that attempt was not applied', async () => {
+    const error = await failedCall(throttled, throttled, refusal);
+
+    expect(earlierAttemptFailures(error)).toEqual(['throttled', 'throttled']);
+    expect(mayHaveBeenApplied(error)).toBe(false);
+  });
+
+  test('a refusal after a 5xx answer may be about our own request', async () => {
+    const error = await failedCall(throttled, serverError, refusal);
+
+    expect(earlierAttemptFailures(error)).toEqual(['throttled', 'ambiguous']);
+    expect(mayHaveBeenApplied(error)).toBe(true);
+  });
+
+  test('a refusal after a dropped connection may be about our own request', async () => {
+    const error = await failedCall(reset(), refusal);
+
+    expect(earlierAttemptFailures(error)).toEqual(['ambiguous']);
+    expect(mayHaveBeenApplied(error)).toBe(true);
+  });
+
+  test('a call that ends on 5xx answers may have been applied; one that ends throttled was not', async () => {
+    expect(mayHaveBeenApplied(await failedCall(serverError))).toBe(true);
+    expect(mayHaveBeenApplied(await failedCall(throttled))).toBe(false);
+  });
+
+  test('an error without the note counts as a first attempt', () => {
+    expect(earlierAttemptFailures(new Error('x'))).toEqual([]);
+    expect(earlierAttemptFailures(undefined)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@
  * records as the Describe calls list them, and a capture of the JSON log lines.
  */
 import { AsnAssociation, Byoasn, ByoipCidr, DescribeByoipCidrsCommand, DescribeIpamByoasnCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   ALLOW_DOCUMENTATION_VALUES_ENV,
@@ -14,6 +15,7 @@ import {
   byoasnPhysicalId,
 } from '../../lib/private/contract';
 import type { CustomResourceEvent, IsCompleteEvent, OnEventResponse } from '../../lambda/common';
+import type { AttemptFailure } from '../../lambda/ec2';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
@@ -174,9 +176,19 @@ export function byoipCidr(associations: AsnAssociation[] = [], overrides: Partia
   return { Cidr: CIDR, State: 'provisioned', AsnAssociations: associations, ...overrides };
 }
 
-/** An EC2 error as the SDK throws it: `name` is EC2's error code. */
-export function ec2Error(code: string, message: string, httpStatusCode = 400, attempts = 1): Error {
-  return Object.assign(new Error(message), { name: code, $fault: 'client', $metadata: { httpStatusCode, attempts } });
+/**
+ * An EC2 error as the SDK throws it: `name` is EC2's error code. `earlier` lists how the attempts before the
+ * last one failed, as the client's attempt recorder notes them (see `recordFailedAttempts`).
+ */
+export function ec2Error(code: string, message: string, httpStatusCode = 400, attempts = 1, earlier: AttemptFailure[] = []): Error {
+  const error = Object.assign(new Error(message), { name: code, $fault: 'client', $metadata: { httpStatusCode, attempts } });
+  Object.defineProperty(error, '$earlierAttemptFailures', { value: earlier, enumerable: false });
+  return error;
+}
+
+/** A connection that broke without an answer (no HTTP status), as Node reports it. */
+export function networkError(code = 'ECONNRESET'): Error {
+  return Object.assign(new Error(`socket hang up (${code})`), { name: 'Error', code, $metadata: { attempts: 10 } });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -217,9 +229,17 @@ export function captureLogs(): CapturedLogs {
  */
 export function mockedEc2() {
   const ec2 = mockClient(EC2Client);
+  const cfn = mockClient(CloudFormationClient);
   let current: CapturedLogs | undefined;
+  /** The stack's status as DescribeStacks reports it. */
+  const givenStackStatus = (status: string) => {
+    cfn.on(DescribeStacksCommand).resolves({ Stacks: [{ StackId: STACK_ID, StackName: 'test-stack', StackStatus: status as never, CreationTime: new Date(0) }] });
+  };
   beforeEach(() => {
     ec2.reset();
+    cfn.reset();
+    // Not a rollback unless a test says so.
+    givenStackStatus('UPDATE_IN_PROGRESS');
     current = captureLogs();
     process.env[ALLOW_DOCUMENTATION_VALUES_ENV] = 'true';
   });
@@ -235,7 +255,9 @@ export function mockedEc2() {
   const logs: CapturedLogs = { text: () => current!.text(), records: () => current!.records() };
   return {
     ec2,
+    cfn,
     logs,
+    givenStackStatus,
     /** DescribeIpamByoasn lists these records (one page). */
     givenAsns(...records: Byoasn[]): void {
       ec2.on(DescribeIpamByoasnCommand).resolves({ Byoasns: records });
