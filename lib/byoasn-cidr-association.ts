@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import type { IIpamByoasn } from './ipam-byoasn';
 import { ASSOCIATION_ATTRIBUTES, ASSOCIATION_RESOURCE_TYPE, AssociationResourceProperties } from './private/contract';
 import { checkRemovalPolicy, reportFindings } from './private/findings';
+import { claimTarget } from './private/ownership';
 import { ByoasnProvider } from './private/provider';
 import { checkCidr } from './private/validation';
 import { ByoasnProviderOptions } from './provider-options';
@@ -63,6 +64,9 @@ export interface ByoasnCidrAssociationProps extends ByoasnCidrAssociationOptions
  * Deployment waits until AWS reports the association `associated`. The association depends on its ASN, so
  * CloudFormation creates it after the ASN is provisioned and deletes it before the ASN is deprovisioned.
  *
+ * Declare each association once per app: a second association of the same ASN and CIDR, in any stack, is a
+ * synth error, since both would own it.
+ *
  * @example
  * declare const asn: IpamByoasn;
  * new ByoasnCidrAssociation(this, 'V6', { byoasn: asn, cidr: '2001:db8:1000::/48' });
@@ -95,6 +99,11 @@ export class ByoasnCidrAssociation extends Resource {
     // association requires it, so the looser IPv6 bound (/56) applies here.
     reportFindings(this, Token.isUnresolved(props.cidr) ? [] : checkCidr(props.cidr, { publiclyAdvertisable: false }));
     const removalPolicy = checkRemovalPolicy(this, props.removalPolicy);
+    claimTarget(this, {
+      kind: 'ByoasnCidrAssociation',
+      identity: { asn: props.byoasn.asn, cidr: props.cidr },
+      onDelete: 'disassociates the CIDR',
+    });
 
     const provider = ByoasnProvider.getOrCreate(this, props.providerOptions);
     // None of these actions has a resource type: `*` is the narrowest resource IAM accepts.

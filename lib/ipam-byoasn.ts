@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { ByoasnCidrAssociation, ByoasnCidrAssociationOptions } from './byoasn-cidr-association';
 import { BYOASN_ATTRIBUTES, BYOASN_RESOURCE_TYPE, ByoasnResourceProperties } from './private/contract';
 import { reportFindings, checkRemovalPolicy } from './private/findings';
+import { claimTarget } from './private/ownership';
 import { ByoasnProvider } from './private/provider';
 import { checkAsn, checkAuthorizationContext, checkIpamId, parseAuthorizationMessage } from './private/validation';
 import { ByoasnProviderOptions } from './provider-options';
@@ -125,6 +126,9 @@ abstract class IpamByoasnBase extends Resource implements IIpamByoasn {
  * Deployment waits until AWS reports the ASN `provisioned`, and fails with AWS's own status message when
  * provisioning fails. Associations created with `associateCidr` are removed before the ASN is deprovisioned.
  *
+ * Declare each ASN of an IPAM once per app: a second `IpamByoasn` of the same IPAM and ASN, in any stack, is a
+ * synth error, since both would own the ASN. Elsewhere, reference this construct or import the ASN.
+ *
  * @example
  * const ipam = new ec2.CfnIPAM(this, 'Ipam', { operatingRegions: [{ regionName: 'us-east-1' }] });
  * const asn = new IpamByoasn(this, 'Asn', {
@@ -188,6 +192,12 @@ export class IpamByoasn extends IpamByoasnBase {
 
     reportFindings(this, validateProps(this, props));
     const removalPolicy = checkRemovalPolicy(this, props.removalPolicy);
+    claimTarget(this, {
+      kind: 'IpamByoasn',
+      identity: { ipamId: props.ipamId, asn: props.asn },
+      onDelete: 'deprovisions the ASN',
+      alternative: 'import it with IpamByoasn.fromIpamByoasnAttributes, which never owns the ASN',
+    });
 
     const provider = ByoasnProvider.getOrCreate(this, props.providerOptions);
     // ProvisionIpamByoasn and DeprovisionIpamByoasn support the `ipam` resource type: scope them to this IPAM.

@@ -1,7 +1,8 @@
-import { CfnParameter, RemovalPolicy } from 'aws-cdk-lib';
+import { App, CfnParameter, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ByoasnCidrAssociation, IpamByoasn } from '../lib';
 import { IPAM_ID, SIGNATURE, asnMessage, newStack } from './helpers';
+
 
 function stackWithAsn() {
   const stack = newStack();
@@ -54,6 +55,37 @@ describe('ByoasnCidrAssociation', () => {
         }]),
       },
     }, 2);
+  });
+
+  describe('one declaration per ASN and CIDR in an app', () => {
+    test('refuses a second association of the same ASN and CIDR in another stack, naming both', () => {
+      const app = new App();
+      const one = newStack('One', app);
+      const asn = new IpamByoasn(one, 'Asn', { ipamId: IPAM_ID, asn: 64500, authorizationContext: { message: asnMessage(64500), signature: SIGNATURE } });
+      asn.associateCidr('Prefix', '8.8.8.0/24');
+      const two = newStack('Two', app);
+      const imported = IpamByoasn.fromIpamByoasnAttributes(two, 'Imported', { ipamId: IPAM_ID, asn: 64500 });
+      expect(() => new ByoasnCidrAssociation(two, 'Prefix', { byoasn: imported, cidr: '8.8.8.0/24' })).toThrow(
+        "Two/Prefix: asn 64500 and cidr '8.8.8.0/24' are already declared by the ByoasnCidrAssociation at One/Asn/Prefix. Two declarations of one ByoasnCidrAssociation would both own it: CloudFormation creates them independently, and deleting either disassociates the CIDR from under the other. Declare it once in the app and reference that construct wherever it is needed.",
+      );
+      Template.fromStack(two).resourceCountIs('Custom::ByoasnCidrAssociation', 0);
+    });
+
+    test('refuses a second association in the same stack', () => {
+      const { stack, asn } = stackWithAsn();
+      asn.associateCidr('Prefix', '8.8.8.0/24');
+      expect(() => new ByoasnCidrAssociation(stack, 'Again', { byoasn: asn, cidr: '8.8.8.0/24' }))
+        .toThrow("Stack/Again: asn 64500 and cidr '8.8.8.0/24' are already declared by the ByoasnCidrAssociation at Stack/Asn/Prefix.");
+    });
+
+    test('accepts another CIDR, another ASN, and the same association in another app', () => {
+      const { stack, asn } = stackWithAsn();
+      asn.associateCidr('A', '8.8.8.0/24');
+      asn.associateCidr('B', '8.8.9.0/24');
+      IpamByoasn.fromIpamByoasnAttributes(stack, 'Other', { ipamId: IPAM_ID, asn: 64501 }).associateCidr('A', '8.8.8.0/24');
+      stackWithAsn().asn.associateCidr('A', '8.8.8.0/24');
+      Template.fromStack(stack).resourceCountIs('Custom::ByoasnCidrAssociation', 3);
+    });
   });
 
   describe('validation', () => {

@@ -214,6 +214,52 @@ describe('IpamByoasn', () => {
     });
   });
 
+  describe('one declaration per ASN and IPAM in an app', () => {
+    test('refuses a second IpamByoasn of the same IPAM and ASN in another stack, naming both', () => {
+      const app = new App();
+      new IpamByoasn(newStack('One', app), 'Asn', props());
+      const two = newStack('Two', app);
+      expect(() => new IpamByoasn(two, 'Again', props())).toThrow(
+        "Two/Again: ipamId 'ipam-0123456789abcdef0' and asn 64500 are already declared by the IpamByoasn at One/Asn. Two declarations of one IpamByoasn would both own it: CloudFormation creates them independently, and deleting either deprovisions the ASN from under the other. Declare it once in the app and reference that construct wherever it is needed, or import it with IpamByoasn.fromIpamByoasnAttributes, which never owns the ASN.",
+      );
+      // Refused before anything of it was added.
+      expect(Template.fromStack(two).toJSON().Resources ?? {}).toEqual({});
+    });
+
+    test('refuses one CfnIPAM.attrIpamId twice with one ASN, across stacks', () => {
+      const app = new App();
+      const one = newStack('One', app);
+      const ipam = new ec2.CfnIPAM(one, 'Ipam', { operatingRegions: [{ regionName: 'us-east-1' }] });
+      new IpamByoasn(one, 'Asn', props({ ipamId: ipam.attrIpamId }));
+      expect(() => new IpamByoasn(newStack('Two', app), 'Asn', props({ ipamId: ipam.attrIpamId })))
+        .toThrow('Two/Asn: ipamId {"Fn::GetAtt":["Ipam","IpamId"]} and asn 64500 are already declared by the IpamByoasn at One/Asn.');
+    });
+
+    test('accepts another ASN, another IPAM, two IPAMs of tokens, and the same ASN in another app', () => {
+      const stack = newStack();
+      new IpamByoasn(stack, 'Asn', props());
+      new IpamByoasn(stack, 'OtherAsn', props({ asn: 64501, authorizationContext: { message: asnMessage(64501), signature: SIGNATURE } }));
+      new IpamByoasn(stack, 'OtherIpam', props({ ipamId: 'ipam-0123456789abcdef1' }));
+      for (const id of ['IpamA', 'IpamB']) {
+        const ipam = new ec2.CfnIPAM(stack, id, { operatingRegions: [{ regionName: 'us-east-1' }] });
+        new IpamByoasn(stack, `AsnIn${id}`, props({ ipamId: ipam.attrIpamId }));
+      }
+      new IpamByoasn(newStack(), 'Asn', props());
+      Template.fromStack(stack).resourceCountIs('Custom::IpamByoasn', 5);
+    });
+
+    test('accepts an import of a declared ASN, with associations of other CIDRs', () => {
+      const app = new App();
+      const one = newStack('One', app);
+      new IpamByoasn(one, 'Asn', props()).associateCidr('Prefix', '8.8.8.0/24');
+      const two = newStack('Two', app);
+      const imported = IpamByoasn.fromIpamByoasnAttributes(two, 'Imported', { ipamId: IPAM_ID, asn: 64500 });
+      imported.associateCidr('Prefix', '8.8.9.0/24');
+      IpamByoasn.fromIpamByoasnAttributes(two, 'ImportedAgain', { ipamId: IPAM_ID, asn: 64500 }).associateCidr('Prefix', '8.8.10.0/24');
+      Template.fromStack(two).resourceCountIs('Custom::ByoasnCidrAssociation', 2);
+    });
+  });
+
   describe('fromIpamByoasnAttributes', () => {
     test('imports an ASN that CIDRs can be associated with, without creating it', () => {
       const stack = newStack();

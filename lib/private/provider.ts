@@ -17,6 +17,8 @@ export const PROVIDER_ID = 'cdk-ipam-byoasn.ByoasnProvider';
 const DEFAULT_QUERY_INTERVAL = Duration.seconds(10);
 const DEFAULT_TOTAL_TIMEOUT = Duration.minutes(50);
 const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_MONTH;
+/** The onEvent and isComplete functions' timeout: just under the framework functions' 15 minutes. */
+const HANDLER_TIMEOUT = Duration.minutes(14);
 
 /** The provider's settings with every default applied. */
 interface ResolvedOptions {
@@ -79,8 +81,11 @@ export class ByoasnProvider extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
-      // Each invocation makes a few EC2 calls, but throttling retries with backoff can take a minute or two.
-      timeout: Duration.minutes(5),
+      // The framework's own functions, which call these synchronously, time out at 15 minutes; 14 leaves them
+      // time to report. An invocation makes a few EC2 calls, but the SDK's retries of throttling and dropped
+      // connections, with backoff, can take minutes: the handler bounds its calls with a deadline taken from the
+      // context's remaining time, so a long run of retries ends in the handler's own error, not a Lambda timeout.
+      timeout: HANDLER_TIMEOUT,
       logGroup: new logs.LogGroup(this, `${id}Logs`, {
         retention: settings.logRetention,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -92,6 +97,8 @@ export class ByoasnProvider extends Construct {
     const onEvent = makeHandler('OnEvent', 'index.onEvent', 'cdk-ipam-byoasn: starts provisioning, association and their removal');
     const isComplete = makeHandler('IsComplete', 'index.isComplete', 'cdk-ipam-byoasn: asks EC2 whether an operation has finished');
     this.handlers = [onEvent, isComplete];
+    // The handler reads the stack's status to tell a rollback from a forward update (DESIGN §6): only this stack.
+    this.grant(['cloudformation:DescribeStacks'], [Stack.of(this).stackId]);
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: onEvent,

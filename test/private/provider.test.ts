@@ -49,7 +49,7 @@ describe('the provider', () => {
     const two = newStack('Two', app);
     addAsn(one, 'Asn', 64500);
     addAsn(one, 'Asn2', 64501);
-    addAsn(two, 'Asn', 64500);
+    addAsn(two, 'Asn', 64502);
     for (const stack of [one, two]) {
       Template.fromStack(stack).resourceCountIs('AWS::StepFunctions::StateMachine', 1);
       expect(stack.node.tryFindChild(PROVIDER_ID)).toBeInstanceOf(ByoasnProvider);
@@ -139,6 +139,40 @@ describe('the provider', () => {
     [{ queryInterval: Duration.minutes(3), totalTimeout: Duration.minutes(2) }, 'providerOptions.queryInterval (180 s) is longer than totalTimeout (120 s)'],
   ])('refuses out-of-range options %#', (options, message) => {
     expect(() => addAsn(newStack(), 'Asn', 64500, options)).toThrow(message);
+  });
+
+  test('lets both handler functions read this stack, and no other, with DescribeStacks', () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500);
+    addAsn(stack, 'Asn2', 64501);
+    const template = Template.fromStack(stack);
+    const statement = { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } };
+    const policies = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p).includes('ec2:'));
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
+      expect(statements.filter((s) => JSON.stringify(s).includes('cloudformation:'))).toEqual([statement]);
+    }
+    // No statement anywhere in the stack grants a CloudFormation action on *.
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const s of policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>) {
+        if ([s.Action].flat().some((action) => action.startsWith('cloudformation:'))) {
+          expect([s.Resource].flat()).not.toContain('*');
+        }
+      }
+    }
+  });
+
+  test('gives onEvent and isComplete 14 minutes, under the framework functions\' 15', () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500);
+    const template = Template.fromStack(stack);
+    const timeouts = (pattern: string) => Object.values(template.findResources('AWS::Lambda::Function', {
+      Properties: { Handler: Match.stringLikeRegexp(pattern) },
+    })).map((f) => f.Properties.Timeout);
+    expect(timeouts('^index\\.(onEvent|isComplete)$')).toEqual([840, 840]);
+    expect(timeouts('^framework\\.')).toEqual([900, 900, 900]);
   });
 
   test('hard-codes no partition', () => {
