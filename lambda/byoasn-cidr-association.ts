@@ -9,7 +9,7 @@ import { AssociationResourceProperties, associationPhysicalId, splitPhysicalId }
 import { checkCidr, parseAsn } from '../lib/private/validation';
 import { ResponseData } from './common';
 import { listByoipCidrs } from './ec2';
-import { HandlerError, awsErrorText, statusText } from './errors';
+import { HandlerError, statusText } from './errors';
 import { LifecycleHandler, Phase, Reading } from './lifecycle';
 import { boundData } from './limits';
 import { enforceFindings } from './validate';
@@ -135,7 +135,7 @@ export class ByoasnCidrAssociationHandler extends LifecycleHandler<AssociationRe
     if (byoip === undefined || !(ADVERTISED_CIDR_STATES.has(byoip.State ?? '') || (association?.State as string | undefined) === ADVERTISED)) {
       return undefined;
     }
-    return `${this.logicalId}: AWS refused to disassociate ASN ${target.asn} from CIDR ${target.cidr}, which is advertised (CIDR state ${byoip.State}, association state ${association?.State ?? 'not listed'}). AWS does not disassociate the ASN a CIDR is advertised with, so the advertisement may be what blocks it: withdraw the CIDR (WithdrawByoipCidr), or switch its origin to Amazon's ASN (AdvertiseByoipCidr with Asn AWS), then delete again. AWS said: ${awsErrorText(error)}`;
+    return `${this.logicalId}: AWS refused to disassociate ASN ${target.asn} from CIDR ${target.cidr}, which is advertised (CIDR state ${byoip.State}, association state ${association?.State ?? 'not listed'}). AWS does not disassociate the ASN a CIDR is advertised with, so the advertisement may be what blocks it: withdraw the CIDR (WithdrawByoipCidr), or switch its origin to Amazon's ASN (AdvertiseByoipCidr with Asn AWS), then delete again. AWS said: ${this.awsText(error)}`;
   }
 
   // =========================================================================================================

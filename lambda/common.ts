@@ -63,7 +63,9 @@ export type StatusQuestion =
   /** The target exists and adoptExisting is false: take it back in an update rollback, else refuse it. */
   | 'may-take-back'
   /** A Delete found nothing: while the stack rolls back, re-read for the consistency window. */
-  | 'confirm-if-rolling-back';
+  | 'confirm-if-rolling-back'
+  /** An in-place update found a target that a failed replacement started: remove it if the update rolls back. */
+  | 'remove-orphan-if-rolling-back';
 
 /**
  * What onEvent hands over to isComplete: what comes next, decided once. It travels as the TOP-LEVEL field
@@ -239,6 +241,11 @@ export abstract class ResourceHandler<P> {
   /** Strings that must never appear in a log line or an error message (the authorization signature). */
   protected secrets(): string[] {
     return [];
+  }
+
+  /** AWS's error as our messages and logs quote it: one line, capped, secrets that AWS may quote scrubbed. */
+  protected awsText(error: unknown): string {
+    return scrubSecrets(awsErrorText(error), this.secrets());
   }
 
   /** A response that tells the Provider framework to poll again. It must carry no Data. */

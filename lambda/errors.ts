@@ -25,14 +25,23 @@ export class HandlerError extends Error {
   }
 }
 
-/** `Code: message` of an AWS error (just the message of a plain Error), capped, for quoting in our messages. */
+/** `Code: message` of an AWS error (just the message of a plain Error), on one line, capped, for quoting in our messages. */
 export function awsErrorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const name = errorName(error);
-  return truncateUtf8(name === 'Error' ? message : `${name}: ${message}`, MAX_AWS_TEXT_BYTES);
+  return truncateUtf8(oneLine(name === 'Error' ? message : `${name}: ${message}`), MAX_AWS_TEXT_BYTES);
 }
 
-/** AWS's StatusMessage, capped, or a placeholder when AWS gave none. */
+/** AWS's StatusMessage, on one line, capped, or a placeholder when AWS gave none. */
 export function statusText(statusMessage: string | undefined): string {
-  return statusMessage ? truncateUtf8(statusMessage, MAX_AWS_TEXT_BYTES) : '(AWS gave no status message)';
+  return statusMessage ? truncateUtf8(oneLine(statusMessage), MAX_AWS_TEXT_BYTES) : '(AWS gave no status message)';
+}
+
+/**
+ * AWS's text with every run of control characters (newlines included) as one space: a CloudFormation event
+ * shows one line, and in the JSON response a control character takes up to 6 bytes.
+ */
+function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }

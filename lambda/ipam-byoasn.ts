@@ -7,7 +7,7 @@ import { ByoasnResourceProperties, byoasnPhysicalId, splitPhysicalId } from '../
 import { checkAuthorizationContext, checkIpamId, parseAsn } from '../lib/private/validation';
 import { ResponseData } from './common';
 import { listByoipCidrs, listIpamByoasns } from './ec2';
-import { HandlerError, awsErrorText, statusText } from './errors';
+import { HandlerError, statusText } from './errors';
 import { LifecycleHandler, Phase, Reading } from './lifecycle';
 import { boundData } from './limits';
 import { accountFromServiceToken, enforceFindings } from './validate';
@@ -101,6 +101,8 @@ export class IpamByoasnHandler extends LifecycleHandler<ByoasnResourceProperties
       resource: target.asn,
       kind: 'asn',
       account: accountFromServiceToken(this.event.ServiceToken),
+      // Date.now, not the system clock: the lifecycle tests run the handler at a simulated time.
+      now: new Date(Date.now()),
     }), this.logicalId, this.logger);
   }
 
@@ -123,7 +125,7 @@ export class IpamByoasnHandler extends LifecycleHandler<ByoasnResourceProperties
     if (associations.length === 0) {
       return undefined;
     }
-    return `${this.logicalId}: cannot deprovision ASN ${target.asn} from ${target.ipamId}: it is still associated with ${associations.join(', ')}. Delete the ByoasnCidrAssociation resources of these CIDRs (or disassociate them with DisassociateIpamByoasn) first. AWS said: ${awsErrorText(error)}`;
+    return `${this.logicalId}: cannot deprovision ASN ${target.asn} from ${target.ipamId}: it is still associated with ${associations.join(', ')}. Delete the ByoasnCidrAssociation resources of these CIDRs (or disassociate them with DisassociateIpamByoasn) first. AWS said: ${this.awsText(error)}`;
   }
 
   /** The CIDRs the ASN is (being) associated with, e.g. `203.0.113.0/24 (associated)`. */

@@ -23,7 +23,7 @@ import {
   isTransient,
   mayHaveBeenApplied,
 } from './ec2';
-import { HandlerError, awsErrorText, statusText } from './errors';
+import { HandlerError, statusText } from './errors';
 import { ROLLBACK_STATUSES, UPDATE_ROLLBACK_IN_PROGRESS, readStackStatus } from './stack';
 import { parseBooleanProperty } from '../lib/private/contract';
 
@@ -183,10 +183,10 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       status = await this.stackStatus();
     } catch (error) {
       if (isTransient(error)) {
-        this.logger.warn(`could not read the stack's status (${awsErrorText(error)}); isComplete asks again before it takes ${this.describe(target)} back or refuses it`);
+        this.logger.warn(`could not read the stack's status (${this.awsText(error)}); isComplete asks again before it takes ${this.describe(target)} back or refuses it`);
         return this.handover(target, { Goal: 'created', Acted: true, Ask: 'may-take-back' });
       }
-      throw new HandlerError(`${this.logicalId}: ${this.describe(target)} exists, and whether this update may take it back depends on the stack's status, which could not be read: ${awsErrorText(error)}. Nothing was changed.`, { cause: error });
+      throw new HandlerError(`${this.logicalId}: ${this.describe(target)} exists, and whether this update may take it back depends on the stack's status, which could not be read: ${this.awsText(error)}. Nothing was changed.`, { cause: error });
     }
     return this.takeBackOrRefuse(target, record, status);
   }
@@ -217,10 +217,10 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       await this.create(target);
       return this.handover(target, { Goal: 'created', Acted: true, Superseded: superseded });
     } catch (error) {
-      const message = `${this.logicalId}: could not create ${this.describe(target)}: ${this.createCall} failed with ${awsErrorText(error)}`;
+      const message = `${this.logicalId}: could not create ${this.describe(target)}: ${this.createCall} failed with ${this.awsText(error)}`;
       if (mayHaveBeenApplied(error) && !isPermanentRefusal(error)) {
         // Failing now could orphan our request: the Delete after a failed onEvent never arrives.
-        this.logger.warn(`${this.createCall} failed (${awsErrorText(error)}) after an attempt that AWS may have applied (no answer, or a 5xx); waiting for that request to become visible, at most ${CONSISTENCY_WINDOW_MS / 1000} s`);
+        this.logger.warn(`${this.createCall} failed (${this.awsText(error)}) after an attempt that AWS may have applied (no answer, or a 5xx); waiting for that request to become visible, at most ${CONSISTENCY_WINDOW_MS / 1000} s`);
         return this.handover(target, { Goal: 'created', Acted: true, Superseded: superseded, Refused: message });
       }
       throw new HandlerError(message, { cause: error });
@@ -278,8 +278,7 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
     // The physical id is the truth (also in a rollback, when the properties swap but the id stays).
     if (current !== undefined && this.physicalIdOf(current) === this.physicalIdOf(next)) {
       this.logger.info('update: in place (the identity is unchanged)', { current, next });
-      const orphan = await this.orphanOfFailedReplacement(current);
-      return this.handover(current, { Goal: 'unchanged', Acted: false, Orphan: orphan && this.physicalIdOf(orphan) });
+      return this.handover(current, { Goal: 'unchanged', Acted: false, ...await this.orphanOfFailedReplacement(current) });
     }
     const refusal = current === undefined ? undefined : this.changeRefusal(current, next);
     if (refusal !== undefined) {
@@ -303,45 +302,53 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
    * One that is already there may as well be one that the failed update refused because it existed before
    * (the Create rule), so it is left in place with a warning that names it.
    */
-  private async orphanOfFailedReplacement(current: T): Promise<T | undefined> {
+  private async orphanOfFailedReplacement(current: T): Promise<Pick<Handover, 'Orphan' | 'Ask'>> {
     const old = this.event.OldResourceProperties;
     const attempted = this.targetOfLenient(old);
     if (attempted === undefined || this.physicalIdOf(attempted) === this.physicalIdOf(current)) {
-      return undefined;
+      return {};
     }
     const { record } = await this.read(attempted);
     const phase = this.phaseOf(record?.State);
     if (LINGERING.has(phase)) {
       this.logger.info(`nothing of ${this.describe(attempted)}, the target of the previous properties, is left to clean up`);
-      return undefined;
+      return {};
+    }
+    const leftInPlace = (why: string) => {
+      this.logger.warn(`left ${this.describe(attempted)} (${record?.State}) in place: ${why}; remove it with ${this.removeCall} if a failed update of this stack started it`);
+      return {};
+    };
+    if (this.adoptExisting(old)) {
+      return leftInPlace('the previous properties had adoptExisting true, so it may have been there before');
+    }
+    if (phase !== 'creating') {
+      return leftInPlace('the update being rolled back may have refused it because it existed already, and this resource cannot tell');
     }
     let status: string;
     try {
       status = await this.stackStatus();
     } catch (error) {
-      this.logger.warn(`${this.describe(attempted)} is ${record?.State}, and the stack's status could not be read (${awsErrorText(error)}): left as it is; if a failed update of this stack started it, remove it with ${this.removeCall}`);
-      return undefined;
+      if (isTransient(error)) {
+        this.logger.warn(`could not read the stack's status (${this.awsText(error)}); isComplete asks again before it removes ${this.describe(attempted)}`);
+        return { Orphan: this.physicalIdOf(attempted), Ask: 'remove-orphan-if-rolling-back' };
+      }
+      return leftInPlace(`the stack's status could not be read (${this.awsText(error)})`);
     }
     if (status !== UPDATE_ROLLBACK_IN_PROGRESS) {
-      this.logger.info(`the stack is ${status}, not rolling back: ${this.describe(attempted)} is not this resource's`);
-      return undefined;
+      return leftInPlace(`the stack is ${status}, not rolling back, so it is not this resource's`);
     }
-    if (this.adoptExisting(old)) {
-      this.logger.warn(`left ${this.describe(attempted)} (${record?.State}) in place: the update being rolled back had adoptExisting true, so it may have been there before; remove it with ${this.removeCall} if this stack started it`);
-      return undefined;
-    }
-    if (phase === 'creating') {
-      this.logger.info(`${this.describe(attempted)} is ${record?.State}: the update being rolled back started it; removing it once that has ended`);
-      return attempted;
-    }
-    this.logger.warn(`left ${this.describe(attempted)} (${record?.State}) in place: the update being rolled back may have refused it because it existed already, and this resource cannot tell; remove it with ${this.removeCall} if this stack started it`);
-    return undefined;
+    this.logger.info(`${this.describe(attempted)} is ${record?.State}: the update being rolled back started it; removing it once that has ended`);
+    return { Orphan: this.physicalIdOf(attempted) };
   }
 
   /** isComplete of an in-place update: removes the orphan first, if any, then reports the target as it is. */
   private async waitUntilUnchanged(next: Handover): Promise<IsCompleteResponse> {
     const target = this.physicalTarget();
-    const orphan = this.targetFromId(next.Orphan);
+    let orphan = this.targetFromId(next.Orphan);
+    if (orphan !== undefined && next.Ask === 'remove-orphan-if-rolling-back' && await this.stackStatus() !== UPDATE_ROLLBACK_IN_PROGRESS) {
+      this.logger.warn(`left ${this.describe(orphan)} in place: the stack is not rolling back, so it is not this resource's`);
+      orphan = undefined;
+    }
     if (orphan !== undefined && !(await this.isGone(orphan, { ...next, Acted: false }, 'orphan'))) {
       return this.notComplete();
     }
@@ -396,11 +403,11 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       status = await this.stackStatus();
     } catch (error) {
       if (isTransient(error)) {
-        this.logger.warn(`could not read the stack's status (${awsErrorText(error)}); isComplete asks again`);
+        this.logger.warn(`could not read the stack's status (${this.awsText(error)}); isComplete asks again`);
         return this.handover(target, { Goal: 'deleted', Acted: false, Ask: 'confirm-if-rolling-back' });
       }
       // Never assume a rollback: without the status, nothing listed means nothing to delete.
-      this.logger.warn(`could not read the stack's status (${awsErrorText(error)}); taking ${this.describe(target)} as absent`);
+      this.logger.warn(`could not read the stack's status (${this.awsText(error)}); taking ${this.describe(target)} as absent`);
       return { PhysicalResourceId: this.physicalId() };
     }
     if (ROLLBACK_STATUSES.has(status)) {
@@ -421,7 +428,7 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       await this.remove(target);
       return this.handover(target, { Goal: 'deleted', Acted: true });
     } catch (error) {
-      const message = `${this.logicalId}: could not remove ${this.describe(target)}: ${this.removeCall} failed with ${awsErrorText(error)}`;
+      const message = `${this.logicalId}: could not remove ${this.describe(target)}: ${this.removeCall} failed with ${this.awsText(error)}`;
       if (isRefusal(error) && !isPermanentRefusal(error)) {
         const blocker = await this.removalBlocker(target, error);
         if (blocker !== undefined) {
@@ -436,7 +443,7 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
         }
       }
       if (mayHaveBeenApplied(error) && !isPermanentRefusal(error)) {
-        this.logger.warn(`${this.removeCall} failed (${awsErrorText(error)}) after an attempt that AWS may have applied; waiting for that request to become visible, at most ${CONSISTENCY_WINDOW_MS / 1000} s`);
+        this.logger.warn(`${this.removeCall} failed (${this.awsText(error)}) after an attempt that AWS may have applied; waiting for that request to become visible, at most ${CONSISTENCY_WINDOW_MS / 1000} s`);
         return this.handover(target, { Goal: 'deleted', Acted: true, Refused: message });
       }
       throw new HandlerError(message, { cause: error });
@@ -519,7 +526,7 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       }
     } catch (error) {
       if (!(error instanceof HandlerError) && isTransient(error)) {
-        this.logger.warn(`a call failed for a passing reason (${awsErrorText(error)}); polling again`);
+        this.logger.warn(`a call failed for a passing reason (${this.awsText(error)}); polling again`);
         return this.notComplete();
       }
       throw error;
@@ -547,15 +554,19 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
         // Passing failures poll again (see `poll`); anything else fails.
         throw error;
       }
-      const message = `${this.logicalId}: could not ${act} ${this.describe(target)}: ${call} failed with ${awsErrorText(error)}`;
-      if (isPermanentRefusal(error) || isParameterRefusal(error)) {
+      const message = `${this.logicalId}: could not ${act} ${this.describe(target)}: ${call} failed with ${this.awsText(error)}`;
+      if (isPermanentRefusal(error)) {
         throw new HandlerError(message, { cause: error });
       }
+      // What blocks a removal is explained whatever code AWS chose for it (the codes are undocumented).
       const blocker = act === 'remove' ? await this.removalBlocker(target, error) : undefined;
       if (blocker !== undefined) {
         throw new HandlerError(blocker, { cause: error, blocking: true });
       }
-      this.logger.warn(`${call} was refused (${awsErrorText(error)}): most likely the request of an earlier poll, not visible yet; waiting for it`);
+      if (isParameterRefusal(error)) {
+        throw new HandlerError(message, { cause: error });
+      }
+      this.logger.warn(`${call} was refused (${this.awsText(error)}): most likely the request of an earlier poll, not visible yet; waiting for it`);
     }
     return this.notComplete();
   }
@@ -662,12 +673,20 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
         return value as Handover;
       }
     }
+    // The previous version handed over the state onEvent left the target in (Data.State), and isComplete acted
+    // itself when that state was one to wait out first; and the failed record it replaced (Superseded).
+    const left = this.event.Data?.State;
+    const phase = left === undefined ? undefined : this.phaseOf(left);
+    const legacy = (this.event as { Superseded?: unknown }).Superseded as { State?: unknown; StatusMessage?: unknown; At?: unknown } | undefined;
+    const superseded = legacy && typeof legacy.State === 'string' && typeof legacy.StatusMessage === 'string' && typeof legacy.At === 'number'
+      ? { Superseded: { State: legacy.State, StatusMessage: legacy.StatusMessage }, At: legacy.At }
+      : { At: Date.now() };
     switch (this.event.RequestType) {
       case 'Create':
       case 'Update':
-        return { Goal: 'created', Acted: true, At: Date.now() };
+        return { Goal: 'created', Acted: !(phase === 'deleting' || phase === 'unknown'), ...superseded };
       default:
-        return this.event.Data === undefined ? undefined : { Goal: 'deleted', Acted: true, At: Date.now() };
+        return phase === undefined ? undefined : { Goal: 'deleted', Acted: !(phase === 'creating' || phase === 'unknown'), At: Date.now() };
     }
   }
 }

@@ -21,17 +21,21 @@ export const MAX_ERROR_BYTES = 1500;
 
 const ELLIPSIS = '…';
 
-/** Cuts a text to at most `maxBytes` bytes of UTF-8, never inside a character, marking the cut with `…`. */
+/**
+ * Cuts a text so that it takes at most `maxBytes` bytes of UTF-8 inside a JSON string (where a quote or a
+ * newline takes 2 bytes and another control character 6: every text capped here travels in a JSON response),
+ * never inside a character, marking the cut with `…`.
+ */
 export function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text, 'utf8') <= maxBytes) {
+  if (jsonBytes(text) <= maxBytes) {
     return text;
   }
-  const budget = Math.max(0, maxBytes - Buffer.byteLength(ELLIPSIS, 'utf8'));
+  const budget = Math.max(0, maxBytes - jsonBytes(ELLIPSIS));
   let used = 0;
   let end = 0;
   // Iterating the string yields whole code points, so a surrogate pair is never split.
   for (const char of text) {
-    const size = Buffer.byteLength(char, 'utf8');
+    const size = jsonBytes(char);
     if (used + size > budget) {
       break;
     }
@@ -39,6 +43,11 @@ export function truncateUtf8(text: string, maxBytes: number): string {
     end += char.length;
   }
   return text.slice(0, end) + ELLIPSIS;
+}
+
+/** The bytes a text takes inside a JSON string, quotes excluded. */
+export function jsonBytes(text: string): number {
+  return Buffer.byteLength(JSON.stringify(text), 'utf8') - 2;
 }
 
 /**

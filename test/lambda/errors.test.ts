@@ -48,3 +48,25 @@ describe('statusText', () => {
     expect(Buffer.byteLength(statusText('z'.repeat(5000)))).toBeLessThanOrEqual(MAX_AWS_TEXT_BYTES);
   });
 });
+
+describe('caps that hold once the text is escaped into the JSON response', () => {
+  const escapedBytes = (text: string) => Buffer.byteLength(JSON.stringify(text)) - 2;
+
+  test("AWS's text loses its control characters, which CloudFormation shows on one line", () => {
+    expect(statusText('Provisioning\nfailed.\r\n\u0001Retry.')).toBe('Provisioning failed. Retry.');
+    expect(awsErrorText(ec2Error('IncorrectState', 'line one\nline two'))).toBe('IncorrectState: line one line two');
+  });
+
+  test('a status message of control characters stays within the cap when escaped', () => {
+    expect(escapedBytes(statusText('\u0001'.repeat(5000)))).toBeLessThanOrEqual(MAX_AWS_TEXT_BYTES);
+    expect(escapedBytes(statusText('"'.repeat(5000)))).toBeLessThanOrEqual(MAX_AWS_TEXT_BYTES);
+  });
+
+  test('a message of quotes, newlines and control characters stays within the cap when escaped', () => {
+    for (const filler of ['"', '\n', '\u0001', '\\']) {
+      const error = new HandlerError(`Asn: ${filler.repeat(5000)}`);
+      expect(escapedBytes(error.message)).toBeLessThanOrEqual(MAX_ERROR_BYTES);
+      expect(error.message.endsWith('…')).toBe(true);
+    }
+  });
+});
