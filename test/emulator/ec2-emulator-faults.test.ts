@@ -16,9 +16,8 @@ import {
   ProvisionIpamByoasnCommand,
   WithdrawByoipCidrCommand,
 } from '@aws-sdk/client-ec2';
-import type { RetryErrorInfo, RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
 import { Ec2Emulator, ManualClock } from './ec2-emulator';
-import { ClientPool, authContext, expectEc2Error, failure, waitFor } from './sdk-helpers';
+import { ClientPool, RecordingRetryStrategy, authContext, expectEc2Error, failure, waitFor } from './sdk-helpers';
 
 const IPAM = 'ipam-0123456789abcdef0';
 const CIDR = '203.0.113.0/24';
@@ -42,33 +41,6 @@ afterEach(async () => {
 const provision = (client: EC2Client, asn = '64496') =>
   client.send(new ProvisionIpamByoasnCommand({ IpamId: IPAM, Asn: asn, AsnAuthorizationContext: authContext(asn) }));
 const describeAsns = (client: EC2Client) => client.send(new DescribeIpamByoasnCommand({}));
-
-/** A retry strategy that records how the SDK classified each failure and retries at once, up to `maxAttempts`. */
-class RecordingRetryStrategy implements RetryStrategyV2 {
-  readonly errorTypes: RetryErrorType[] = [];
-
-  constructor(private readonly maxAttempts: number) {}
-
-  private static token(count: number): RetryToken {
-    return { getRetryCount: () => count, getRetryDelay: () => 0 };
-  }
-
-  async acquireInitialRetryToken(): Promise<RetryToken> {
-    return RecordingRetryStrategy.token(0);
-  }
-
-  async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
-    this.errorTypes.push(info.errorType);
-    const next = token.getRetryCount() + 1;
-    // Only what the standard strategy would retry (THROTTLING, TRANSIENT) is retried here.
-    if (next >= this.maxAttempts || (info.errorType !== 'THROTTLING' && info.errorType !== 'TRANSIENT')) {
-      throw new Error('no retry');
-    }
-    return RecordingRetryStrategy.token(next);
-  }
-
-  recordSuccess(): void {}
-}
 
 describe('throttling', () => {
   test('is off by default', async () => {
@@ -114,7 +86,7 @@ describe('throttling', () => {
     await provision(ec2);
     emulator.failNext('DescribeIpamByoasn', 'drop');
     emulator.reset();
-    expect(emulator.snapshot()).toEqual({ asns: [], associations: [], byoipCidrs: [] });
+    expect(emulator.snapshot()).toEqual({ asns: [], associations: [], byoipCidrs: [], lingering: [] });
     expect(emulator.calls()).toEqual([]);
     expect((await describeAsns(ec2)).Byoasns).toEqual([]);
   });

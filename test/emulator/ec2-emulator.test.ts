@@ -242,7 +242,7 @@ describe('wire format, checked with the real SDK', () => {
 
   test('clientEnv() names the endpoint, region and fake credentials', () => {
     expect(emulator.clientEnv()).toEqual({
-      AWS_ENDPOINT_URL_EC2: emulator.endpoint, AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL_EC2: emulator.endpoint, AWS_ENDPOINT_URL_CLOUDFORMATION: emulator.endpoint, AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'emulator-secret',
     });
     expect(emulator.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
@@ -316,20 +316,35 @@ describe('ASN lifecycle over time', () => {
     expect(emulator.snapshot().asns).toEqual([]);
   });
 
-  test('re-provisioning a deprovisioned or failed ASN is allowed and replaces the record, in any IPAM', async () => {
+  test('re-provisioning a deprovisioned or failed ASN is allowed, in any IPAM; the old record lingers before the new one', async () => {
     emulator.setAsnOutcome('64496', { provision: { fail: true, statusMessage: 'first try failed' } });
     await provision('64496');
     clock.advance(3 * MINUTE);
     emulator.setAsnOutcome('64496', { provision: undefined });
     await provision('64496');
-    expect(await listAsns()).toEqual([{ Asn: '64496', IpamId: IPAM, State: 'pending-provision' }]);
+    const failed = { Asn: '64496', IpamId: IPAM, State: 'failed-provision', StatusMessage: 'first try failed' };
+    expect(await listAsns()).toEqual([failed, { Asn: '64496', IpamId: IPAM, State: 'pending-provision' }]);
     clock.advance(3 * MINUTE);
     await deprovision('64496');
     clock.advance(2 * MINUTE);
     const again = await provision('64496', OTHER_IPAM);
     expect(again.Byoasn).toEqual({ Asn: '64496', IpamId: OTHER_IPAM, State: 'pending-provision' });
     clock.advance(3 * MINUTE);
-    expect(await listAsns()).toEqual([{ Asn: '64496', IpamId: OTHER_IPAM, State: 'provisioned' }]);
+    expect(await listAsns()).toEqual([
+      failed,
+      { Asn: '64496', IpamId: IPAM, State: 'deprovisioned' },
+      { Asn: '64496', IpamId: OTHER_IPAM, State: 'provisioned' },
+    ]);
+    // snapshot() keeps one (the live) record per ASN; its `lingering` (and lingeringRecords()) lists the others.
+    expect(emulator.snapshot().asns).toEqual([{ asn: '64496', ipamId: OTHER_IPAM, state: 'provisioned' }]);
+    expect(emulator.lingeringRecords().asns).toEqual([
+      { asn: '64496', ipamId: IPAM, state: 'failed-provision', statusMessage: 'first try failed' },
+      { asn: '64496', ipamId: IPAM, state: 'deprovisioned' },
+    ]);
+    expect(emulator.snapshot().lingering).toEqual([
+      { kind: 'asn', asn: '64496', ipamId: IPAM, state: 'failed-provision', statusMessage: 'first try failed' },
+      { kind: 'asn', asn: '64496', ipamId: IPAM, state: 'deprovisioned' },
+    ]);
   });
 
   test('seeded records (addAsn) are listed at once', async () => {
@@ -389,11 +404,12 @@ describe('association lifecycle over time', () => {
       { Asn: '64496', Cidr: CIDR, State: 'failed-association', StatusMessage: 'no ROA for AS64496' },
     ]);
     emulator.setAssociationOutcome('64496', CIDR, { associate: undefined, disassociate: { fail: true, statusMessage: 'stuck' } });
-    await associate('64496'); // a failed association can be retried
+    await associate('64496'); // a failed association can be retried; the failed record lingers before the new one
     clock.advance(2 * MINUTE);
     await disassociate('64496');
     clock.advance(MINUTE);
     expect((await listCidrs())[0].AsnAssociations).toEqual([
+      { Asn: '64496', Cidr: CIDR, State: 'failed-association', StatusMessage: 'no ROA for AS64496' },
       { Asn: '64496', Cidr: CIDR, State: 'failed-disassociation', StatusMessage: 'stuck' },
     ]);
   });
@@ -412,6 +428,7 @@ describe('association lifecycle over time', () => {
         { cidr: CIDR6, state: 'provisioned-not-publicly-advertisable', networkBorderGroup: 'us-east-1', publiclyAdvertisable: false },
         { cidr: CIDR, state: 'provisioned', networkBorderGroup: 'us-east-1', publiclyAdvertisable: true },
       ],
+      lingering: [],
     });
   });
 });

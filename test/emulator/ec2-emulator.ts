@@ -1,7 +1,8 @@
 /**
  * An EC2 emulator for tests: a real HTTP server on 127.0.0.1 that speaks the EC2 query protocol (API version
  * 2016-11-15) well enough for the real `@aws-sdk/client-ec2` to provision, associate and describe BYOASN and
- * BYOIP resources against it.
+ * BYOIP resources against it. The same server answers CloudFormation's `DescribeStacks` (query protocol, API
+ * version 2010-05-15) for the stack statuses a test sets with {@link Ec2Emulator.setStackStatus}.
  *
  * Model: states are computed lazily from an injectable clock, so nothing runs in the background and tests can
  * jump through minutes of AWS time instantly (see {@link ManualClock}). Every mutating call schedules its pending
@@ -22,10 +23,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { type AddressInfo, type Socket, isIP } from 'node:net';
 import {
+  CLOUDFORMATION_API_VERSION,
   Ec2ApiError,
   type QueryParams,
+  cloudFormationErrorDocument,
+  cloudFormationSuccessDocument,
   errorDocument,
   listElement,
+  memberListElement,
   parseQueryParams,
   successDocument,
   textElement,
@@ -79,11 +84,41 @@ export interface ByoipCidrRecord {
   readonly publiclyAdvertisable: boolean;
 }
 
-/** Everything the emulator holds, with states computed as of now (authoritative, not eventually consistent). */
-export interface EmulatorSnapshot {
+/** A CloudFormation stack as the emulator's DescribeStacks reports it. */
+export interface StackRecord {
+  /** `arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`. */
+  readonly stackId: string;
+  readonly stackName: string;
+  /** Emulator clock when the stack was created (or re-created: set to CREATE_IN_PROGRESS after DELETE_COMPLETE). */
+  readonly creationTime: number;
+  /** CloudFormation's status word, e.g. `UPDATE_ROLLBACK_IN_PROGRESS`. */
+  readonly status: string;
+}
+
+/**
+ * Records that linger BESIDE a live record of the same key: the old `deprovisioned` / `failed-provision` ASN, or
+ * `disassociated` / `failed-association` association, that a newer provisioning or association started over.
+ * Describe calls list them before the live record until their linger time runs out; they block nothing.
+ */
+export interface LingeringRecords {
   readonly asns: ByoasnRecord[];
   readonly associations: AsnAssociationRecord[];
+}
+
+/** A lingering record in {@link EmulatorSnapshot.lingering}, tagged with its kind. */
+export type LingeringRecord =
+  | ({ readonly kind: 'asn' } & ByoasnRecord)
+  | ({ readonly kind: 'association' } & AsnAssociationRecord);
+
+/** Everything the emulator holds, with states computed as of now (authoritative, not eventually consistent). */
+export interface EmulatorSnapshot {
+  /** One record per ASN: the live (latest) one. */
+  readonly asns: ByoasnRecord[];
+  /** One record per ASN and CIDR: the live (latest) one. */
+  readonly associations: AsnAssociationRecord[];
   readonly byoipCidrs: ByoipCidrRecord[];
+  /** The records lingering beside live ones (see {@link LingeringRecords}): ASNs first, then associations. */
+  readonly lingering: LingeringRecord[];
 }
 
 /** How long (ms of emulator clock) each asynchronous transition stays pending. */
@@ -131,6 +166,8 @@ export type FaultSpec = Fault | 'internalError' | 'drop' | 'applyThenDrop';
 export interface CallRecord {
   /** 1-based arrival order. */
   readonly seq: number;
+  /** Which API the request spoke: EC2, or CloudFormation (`Version=2010-05-15`). */
+  readonly service: 'ec2' | 'cloudformation';
   /** Emulator clock at arrival. */
   readonly at: number;
   readonly action: string;
@@ -195,6 +232,16 @@ export interface Ec2EmulatorOptions extends Ec2EmulatorSettings {
 
 type Transition = keyof TransitionDelays;
 type Handler = (params: QueryParams, now: number) => string;
+/** A record that a newer one of the same key replaced while it was absent, still listed until it expires. */
+interface Lingering<V> {
+  readonly key: string;
+  readonly timeline: Timeline<V>;
+}
+/** Where `schedule` moves an absent record to when a new mutation starts over it. */
+interface LingerInto<V> {
+  readonly list: Lingering<V>[];
+  readonly absent: (value: V) => boolean;
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -241,6 +288,16 @@ function parseCidr(value: string, param = 'Cidr'): { cidr: string; version: 4 | 
     throw badValue(`Value (${value}) for parameter ${param} is invalid. Expected a CIDR such as 203.0.113.0/24.`);
   }
   return { cidr: `${match[1].toLowerCase()}/${prefix}`, version, prefix };
+}
+
+function textCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The parts of a stack id `arn:PARTITION:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`, or undefined. */
+function parseStackId(value: string): { region: string; account: string; stackName: string } | undefined {
+  const match = /^arn:aws[a-z-]*:cloudformation:([a-z0-9-]*):(\d*):stack\/([^/]+)\/([^/]+)$/.exec(value);
+  return match ? { region: match[1], account: match[2], stackName: match[3] } : undefined;
 }
 
 function byoasnXml(v: ByoasnRecord): string {
@@ -319,6 +376,16 @@ export class Ec2Emulator {
   /** Keyed by `${asn}|${cidr}`. */
   private readonly associations = new Map<string, Timeline<AsnAssociationRecord>>();
   private readonly cidrs = new Map<string, Timeline<ByoipCidrRecord>>();
+  private readonly lingeringAsns: Lingering<ByoasnRecord>[] = [];
+  private readonly lingeringAssociations: Lingering<AsnAssociationRecord>[] = [];
+  /** Creation order of records, for listing records of the same key. */
+  private recordOrder = 0;
+  /** Queued visibility delays by action (see `hideNext`). */
+  private readonly hides = new Map<string, { ms: number; remaining: number }>();
+  /** The action of the request being handled (handlers run synchronously). */
+  private activeAction = '';
+  /** CloudFormation stacks by stack id. */
+  private readonly stacks = new Map<string, StackRecord>();
   /** Keyed by `${transition}|${resource key}`. */
   private readonly outcomes = new Map<string, TransitionOutcome>();
   /** Queued faults by action; `skip` calls pass untouched before the fault applies `remaining` times. */
@@ -343,6 +410,10 @@ export class Ec2Emulator {
     AdvertiseByoipCidr: (p, now) => this.advertiseByoipCidr(p, now),
     WithdrawByoipCidr: (p, now) => this.withdrawByoipCidr(p, now),
     DeprovisionByoipCidr: (p, now) => this.deprovisionByoipCidr(p, now),
+  };
+
+  private readonly cloudFormationHandlers: Readonly<Record<string, Handler>> = {
+    DescribeStacks: (p) => this.describeStacks(p),
   };
 
   /** @param options see {@link Ec2EmulatorOptions}; everything is optional. */
@@ -410,10 +481,14 @@ export class Ec2Emulator {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Environment variables that point an SDK (e.g. the bundled Lambda handler) at this emulator with fake credentials. */
+  /**
+   * Environment variables that point an SDK (e.g. the bundled Lambda handler) at this emulator with fake
+   * credentials, for EC2 and CloudFormation.
+   */
   clientEnv(): Record<string, string> {
     return {
       AWS_ENDPOINT_URL_EC2: this.endpoint,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: this.endpoint,
       AWS_REGION: this.region,
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'emulator-secret',
@@ -520,14 +595,92 @@ export class Ec2Emulator {
     return this.seed(this.associations, `${asn}|${cidr}`, { asn, cidr, state: seed.state ?? 'associated', statusMessage: seed.statusMessage });
   }
 
+  /**
+   * Seeds a lingering ASN record beside whatever live record of this ASN exists (listed before it), as AWS
+   * shows an ASN deprovisioned from one IPAM, or a failed provisioning, next to a newer provisioning. It is
+   * visible at once, expires after `asnLingerMs`, and blocks nothing.
+   */
+  addLingeringAsn(seed: { asn: string | number; ipamId: string; state: 'deprovisioned' | 'failed-provision'; statusMessage?: string }): ByoasnRecord {
+    const asn = parseAsn(String(seed.asn));
+    const record: ByoasnRecord = { asn, ipamId: seed.ipamId, state: seed.state, statusMessage: seed.statusMessage };
+    return this.seedLingering(this.asns, this.lingeringAsns, asn, record, this.asnLingerMs);
+  }
+
+  /**
+   * Seeds a lingering association record beside whatever live one of this ASN and CIDR exists (listed before
+   * it in the CIDR's `asnAssociationSet`). Visible at once, expires after `associationLingerMs`, blocks nothing.
+   */
+  addLingeringAssociation(seed: {
+    asn: string | number; cidr: string; state: 'disassociated' | 'failed-association'; statusMessage?: string;
+  }): AsnAssociationRecord {
+    const asn = parseAsn(String(seed.asn));
+    const { cidr } = parseCidr(seed.cidr);
+    const record: AsnAssociationRecord = { asn, cidr, state: seed.state, statusMessage: seed.statusMessage };
+    return this.seedLingering(this.associations, this.lingeringAssociations, `${asn}|${cidr}`, record, this.associationLingerMs);
+  }
+
+  /** The lingering records (beside live ones) as of now, sorted like Describe lists them. */
+  lingeringRecords(): LingeringRecords {
+    const now = this.clock();
+    const asns = this.lingeringEntries(this.lingeringAsns, now, 'current');
+    const associations = this.lingeringEntries(this.lingeringAssociations, now, 'current');
+    return {
+      asns: asns.sort((a, b) => Number(a.value.asn) - Number(b.value.asn) || a.order - b.order).map((e) => e.value),
+      associations: associations.sort((a, b) => Number(a.value.asn) - Number(b.value.asn)
+        || textCompare(a.value.cidr, b.value.cidr) || a.order - b.order).map((e) => e.value),
+    };
+  }
+
+  /**
+   * Makes the next `count` successful mutations of `action` (e.g. `'ProvisionIpamByoasn'`) visible to Describe
+   * calls only `ms` after they were applied, instead of after `consistencyDelayMs`: until then reads show the
+   * record as it was before (or not at all). Models a read that misses a resource created moments before.
+   * Calls again for the same action replace the pending setting.
+   */
+  hideNext(action: string, ms: number, count = 1): void {
+    if (!(ms >= 0)) throw new Error(`hideNext ms must be >= 0, got ${ms}`);
+    if (!(count >= 1) || !Number.isInteger(count)) throw new Error(`hideNext count must be a positive integer, got ${count}`);
+    this.hides.set(action, { ms, remaining: count });
+  }
+
+  /**
+   * Sets the status of a CloudFormation stack, as DescribeStacks reports it from now on. `stackIdOrName` is a
+   * stack id (`arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UUID`; the record is created with the name
+   * taken from it if needed) or a stack name (the live stack of that name; created with a new id if none).
+   * Setting CREATE_IN_PROGRESS on a deleted stack re-creates it (new CreationTime). Returns the stack id.
+   */
+  setStackStatus(stackIdOrName: string, status: string): string {
+    if (!/^[A-Z_]+$/.test(status)) throw new Error(`not a CloudFormation stack status: ${status}`);
+    const now = this.clock();
+    const parsed = parseStackId(stackIdOrName);
+    let existing = parsed ? this.stacks.get(stackIdOrName) : this.liveStackNamed(stackIdOrName);
+    if (existing && existing.status === 'DELETE_COMPLETE' && status === 'CREATE_IN_PROGRESS') existing = undefined;
+    const stackId = existing?.stackId ?? (parsed ? stackIdOrName
+      : `arn:aws:cloudformation:${this.region}:123456789012:stack/${stackIdOrName}/${randomUUID()}`);
+    const stackName = existing?.stackName ?? parsed?.stackName ?? stackIdOrName;
+    if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) throw new Error(`not a CloudFormation stack name: ${stackName}`);
+    this.stacks.set(stackId, { stackId, stackName, creationTime: existing?.creationTime ?? now, status });
+    return stackId;
+  }
+
+  /** The status DescribeStacks reports for a stack id or name (a name finds only a stack not yet deleted). */
+  stackStatus(stackIdOrName: string): string | undefined {
+    return this.findStack(stackIdOrName)?.status;
+  }
+
   /** Everything held, with states as of now, sorted (ASNs numerically, CIDRs as text). */
   snapshot(): EmulatorSnapshot {
+    const lingering = this.lingeringRecords();
     const now = this.clock();
     return {
       asns: this.list(this.asns, now, 'current').sort((a, b) => Number(a.asn) - Number(b.asn)),
       associations: this.list(this.associations, now, 'current')
         .sort((a, b) => Number(a.asn) - Number(b.asn) || (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0)),
       byoipCidrs: this.list(this.cidrs, now, 'current').sort((a, b) => (a.cidr < b.cidr ? -1 : a.cidr > b.cidr ? 1 : 0)),
+      lingering: [
+        ...lingering.asns.map((a): LingeringRecord => ({ kind: 'asn', ...a })),
+        ...lingering.associations.map((a): LingeringRecord => ({ kind: 'association', ...a })),
+      ],
     };
   }
 
@@ -543,13 +696,17 @@ export class Ec2Emulator {
     this.callLog = [];
   }
 
-  /** Forgets all resources, outcomes, faults and calls, and refills the throttle buckets. Settings stay. */
+  /** Forgets all resources, stacks, outcomes, faults, hides and calls, and refills the throttle buckets. Settings stay. */
   reset(): void {
     this.asns.clear();
     this.associations.clear();
     this.cidrs.clear();
+    this.lingeringAsns.length = 0;
+    this.lingeringAssociations.length = 0;
+    this.stacks.clear();
     this.outcomes.clear();
     this.faults.clear();
+    this.hides.clear();
     this.callLog = [];
     const now = this.clock();
     this.buckets = this.buckets.map((b) => b.refilled(now));
@@ -579,12 +736,15 @@ export class Ec2Emulator {
     }
     const params = parseQueryParams(body, new URL(req.url ?? '/', 'http://127.0.0.1').search);
     const action = params.optional('Action') ?? '';
+    const service = params.optional('Version') === CLOUDFORMATION_API_VERSION ? 'cloudformation' : 'ec2';
+    const cfn = service === 'cloudformation';
     const now = this.clock();
-    const call: CallRecord = { seq: ++this.seq, at: now, action, params: params.toRecord(), requestId, succeeded: false };
+    const call: CallRecord = { seq: ++this.seq, at: now, service, action, params: params.toRecord(), requestId, succeeded: false };
     this.callLog.push(call);
     if (this.callLog.length > MAX_CALL_LOG) this.callLog.splice(0, this.callLog.length - MAX_CALL_LOG);
 
-    const handler = Object.prototype.hasOwnProperty.call(this.handlers, action) ? this.handlers[action] : undefined;
+    const table = cfn ? this.cloudFormationHandlers : this.handlers;
+    const handler = Object.prototype.hasOwnProperty.call(table, action) ? table[action] : undefined;
     const fault = handler ? this.takeFault(action) : undefined;
     call.fault = fault?.kind;
     if (fault?.kind === 'drop') {
@@ -598,16 +758,28 @@ export class Ec2Emulator {
       if (!action) throw new Ec2ApiError('MissingAction', 'The request must contain the parameter Action.');
       if (!handler) throw new Ec2ApiError('InvalidAction', `The action ${action} is not valid for this web service.`);
       if (fault?.kind === 'error') throw new Ec2ApiError(fault.code, fault.message ?? `Injected fault: ${fault.code}`, fault.status ?? 400);
-      if (fault?.kind === 'internalError') throw new Ec2ApiError('InternalError', 'An internal error has occurred.', 500);
-      // EC2 answers throttling with HTTP 503 and the code RequestLimitExceeded, which the SDK retries as throttling.
-      if (!admit(this.buckets, action, now)) throw new Ec2ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503);
-      document = successDocument(action, requestId, handler(params, now));
+      if (fault?.kind === 'internalError') {
+        throw cfn ? new Ec2ApiError('InternalFailure', 'An internal error has occurred.', 500)
+          : new Ec2ApiError('InternalError', 'An internal error has occurred.', 500);
+      }
+      if (!admit(this.buckets, action, now)) {
+        // EC2 answers throttling with HTTP 503 RequestLimitExceeded, CloudFormation with HTTP 400 Throttling;
+        // the SDK retries both as throttling.
+        throw cfn ? new Ec2ApiError('Throttling', 'Rate exceeded', 400)
+          : new Ec2ApiError('RequestLimitExceeded', 'Request limit exceeded.', 503);
+      }
+      this.activeAction = action;
+      const result = handler(params, now);
+      document = cfn ? cloudFormationSuccessDocument(action, requestId, result) : successDocument(action, requestId, result);
       call.succeeded = true;
     } catch (e) {
-      const err = e instanceof Ec2ApiError ? e : new Ec2ApiError('InternalError', `Emulator bug: ${String(e)}`, 500);
+      const err = e instanceof Ec2ApiError ? e : new Ec2ApiError(cfn ? 'InternalFailure' : 'InternalError', `Emulator bug: ${String(e)}`, 500);
       status = err.status;
       call.errorCode = err.code;
-      document = errorDocument(err.code, err.message, requestId);
+      document = cfn ? cloudFormationErrorDocument(err.code, err.message, requestId, err.status)
+        : errorDocument(err.code, err.message, requestId);
+    } finally {
+      this.activeAction = '';
     }
 
     if (fault?.kind === 'applyThenDrop') {
@@ -618,23 +790,23 @@ export class Ec2Emulator {
       const timer = setTimeout(() => {
         this.slowTimers.delete(timer);
         call.status = status;
-        this.reply(res, status, document, requestId);
+        this.reply(res, status, document, requestId, service);
       }, fault.delayMs);
       timer.unref();
       this.slowTimers.add(timer);
       return;
     }
     call.status = status;
-    this.reply(res, status, document, requestId);
+    this.reply(res, status, document, requestId, service);
   }
 
-  private reply(res: http.ServerResponse, status: number, document: string, requestId: string): void {
+  private reply(res: http.ServerResponse, status: number, document: string, requestId: string, service: CallRecord['service'] = 'ec2'): void {
     if (res.destroyed || res.writableEnded) return;
     res.writeHead(status, {
       'Content-Type': 'text/xml;charset=UTF-8',
       'Content-Length': Buffer.byteLength(document),
       'x-amzn-RequestId': requestId,
-      'Server': 'AmazonEC2',
+      ...(service === 'ec2' ? { 'Server': 'AmazonEC2' } : {}),
       // The SDK corrects its clock skew against this header, and retries errors that it takes for skew.
       ...(this.clockInDateHeader ? { 'Date': new Date(this.clock()).toUTCString() } : {}),
     });
@@ -678,41 +850,110 @@ export class Ec2Emulator {
   }
 
   private seed<V>(map: Map<string, Timeline<V>>, key: string, value: V): V {
-    const timeline = new Timeline<V>();
+    const timeline = new Timeline<V>(++this.recordOrder);
     const now = this.clock();
     timeline.push([{ at: now, value }], now);
     map.set(key, timeline);
     return value;
   }
 
+  /** Seeds a lingering record, listed before every other record of its key, gone after `lingerMs`. */
+  private seedLingering<V>(map: Map<string, Timeline<V>>, list: Lingering<V>[], key: string, value: V, lingerMs: number): V {
+    const orders = [map.get(key)?.order, ...list.filter((l) => l.key === key).map((l) => l.timeline.order)]
+      .filter((o): o is number => o !== undefined);
+    const timeline = new Timeline<V>(orders.length > 0 ? Math.min(...orders) - 1 : ++this.recordOrder);
+    const now = this.clock();
+    const steps: Step<V>[] = [{ at: now, value }];
+    if (Number.isFinite(lingerMs)) steps.push({ at: now + lingerMs, value: undefined });
+    timeline.push(steps, now);
+    list.push({ key, timeline });
+    return value;
+  }
+
   /**
    * Records a mutation: `pending` now, `final` after `delayMs`, gone `lingerMs` after that (when finite).
-   * Returns `pending`, which is what the mutating call answers.
+   * Returns `pending`, which is what the mutating call answers. With `lingerInto`, a record that is absent now
+   * (e.g. deprovisioned) is not overwritten: it moves to the lingering list, where Describe keeps showing it
+   * beside the new record until it expires. Reads see the mutation after `consistencyDelayMs`, or after what
+   * `hideNext` set for the action being handled.
    */
   private schedule<V>(
     map: Map<string, Timeline<V>>, key: string, now: number,
-    pending: V, final: V, delayMs: number, lingerMs: number | undefined,
+    pending: V, final: V, delayMs: number, lingerMs: number | undefined, lingerInto?: LingerInto<V>,
   ): V {
     const steps: Step<V>[] = [{ at: now, value: pending }, { at: now + delayMs, value: final }];
     if (lingerMs !== undefined && Number.isFinite(lingerMs)) steps.push({ at: now + delayMs + lingerMs, value: undefined });
-    const timeline = map.get(key) ?? new Timeline<V>();
-    timeline.push(steps, now + this.consistencyDelayMs);
+    let timeline = map.get(key);
+    const existing = timeline?.current(now);
+    if (timeline && lingerInto && existing !== undefined && lingerInto.absent(existing)) {
+      lingerInto.list.push({ key, timeline });
+      timeline = undefined;
+    }
+    timeline ??= new Timeline<V>(++this.recordOrder);
+    timeline.push(steps, now + this.visibilityDelay());
     map.set(key, timeline);
     return pending;
   }
 
-  /** Values of every record as of now: authoritative (`current`) or as Describe shows them (`visible`). */
+  /** How long the mutation being handled stays invisible to reads: a pending `hideNext`, or the consistency delay. */
+  private visibilityDelay(): number {
+    const hide = this.hides.get(this.activeAction);
+    if (hide === undefined) return this.consistencyDelayMs;
+    hide.remaining -= 1;
+    if (hide.remaining <= 0) this.hides.delete(this.activeAction);
+    return hide.ms;
+  }
+
+  /** Values of every live record as of now: authoritative (`current`) or as Describe shows them (`visible`). */
   private list<V>(map: Map<string, Timeline<V>>, now: number, view: 'current' | 'visible'): V[] {
-    const out: V[] = [];
+    return this.entries(map, now, view).map((e) => e.value);
+  }
+
+  /** Like `list`, with each record's listing order. */
+  private entries<V>(map: Map<string, Timeline<V>>, now: number, view: 'current' | 'visible'): { value: V; order: number }[] {
+    const out: { value: V; order: number }[] = [];
     for (const [key, timeline] of [...map]) {
       if (timeline.prune(now)) {
         map.delete(key);
         continue;
       }
       const value = view === 'current' ? timeline.current(now) : timeline.visible(now);
-      if (value !== undefined) out.push(value);
+      if (value !== undefined) out.push({ value, order: timeline.order });
     }
     return out;
+  }
+
+  /** The lingering records as of now (expired ones are dropped). */
+  private lingeringEntries<V>(list: Lingering<V>[], now: number, view: 'current' | 'visible'): { value: V; order: number }[] {
+    const out: { value: V; order: number }[] = [];
+    for (let i = list.length - 1; i >= 0; i--) {
+      const { timeline } = list[i];
+      if (timeline.prune(now)) {
+        list.splice(i, 1);
+        continue;
+      }
+      const value = view === 'current' ? timeline.current(now) : timeline.visible(now);
+      if (value !== undefined) out.push({ value, order: timeline.order });
+    }
+    return out.reverse();
+  }
+
+  /** What Describe lists: lingering and live records, each key's lingering ones first. */
+  private listed<V>(map: Map<string, Timeline<V>>, list: Lingering<V>[], now: number): { value: V; order: number }[] {
+    return [...this.lingeringEntries(list, now, 'visible'), ...this.entries(map, now, 'visible')];
+  }
+
+  private findStack(idOrName: string): StackRecord | undefined {
+    return parseStackId(idOrName) ? this.stacks.get(idOrName) : this.liveStackNamed(idOrName);
+  }
+
+  /** The most recently created stack of this name that is not deleted (as DescribeStacks finds a name). */
+  private liveStackNamed(name: string): StackRecord | undefined {
+    let found: StackRecord | undefined;
+    for (const stack of this.stacks.values()) {
+      if (stack.stackName === name && stack.status !== 'DELETE_COMPLETE' && (!found || stack.creationTime >= found.creationTime)) found = stack;
+    }
+    return found;
   }
 
   private checkIpam(ipamId: string): void {
@@ -792,7 +1033,7 @@ export class Ec2Emulator {
     const pending = this.schedule(this.asns, asn, now,
       { asn, ipamId, state: 'pending-provision' },
       { asn, ipamId, state: o.fail ? 'failed-provision' : 'provisioned', statusMessage: o.statusMessage },
-      o.delayMs, o.fail ? this.asnLingerMs : undefined);
+      o.delayMs, o.fail ? this.asnLingerMs : undefined, { list: this.lingeringAsns, absent: (a) => ASN_ABSENT.has(a.state) });
     return `<byoasn>${byoasnXml(pending)}</byoasn>`;
   }
 
@@ -845,7 +1086,8 @@ export class Ec2Emulator {
     const pending = this.schedule(this.associations, key, now,
       { asn, cidr, state: 'pending-association' },
       { asn, cidr, state: o.fail ? 'failed-association' : 'associated', statusMessage: o.statusMessage },
-      o.delayMs, o.fail ? this.associationLingerMs : undefined);
+      o.delayMs, o.fail ? this.associationLingerMs : undefined,
+      { list: this.lingeringAssociations, absent: (a) => ASSOCIATION_ABSENT.has(a.state) });
     return `<asnAssociation>${associationXml(pending)}</asnAssociation>`;
   }
 
@@ -876,9 +1118,14 @@ export class Ec2Emulator {
     const maxResults = p.integer('MaxResults', 1, 100, false);
     const nextToken = p.optional('NextToken');
     this.checkDryRun(p);
-    const page = this.page('DescribeIpamByoasn', this.list(this.asns, now, 'visible'), (a) => a.asn,
-      (a, b) => Number(a) - Number(b), maxResults, nextToken);
-    return listElement('byoasnSet', page.items.map(byoasnXml)) + textElement('nextToken', page.nextToken);
+    // Records of one ASN (lingering ones first) are told apart by their order, so that pages never split them.
+    const page = this.page('DescribeIpamByoasn', this.listed(this.asns, this.lingeringAsns, now), (e) => `${e.value.asn}#${e.order}`,
+      (a, b) => {
+        const [asnA, orderA] = a.split('#').map(Number);
+        const [asnB, orderB] = b.split('#').map(Number);
+        return asnA - asnB || orderA - orderB;
+      }, maxResults, nextToken);
+    return listElement('byoasnSet', page.items.map((e) => byoasnXml(e.value))) + textElement('nextToken', page.nextToken);
   }
 
   // ---------------------------------------------------------------- BYOIP CIDR actions
@@ -887,7 +1134,8 @@ export class Ec2Emulator {
     const maxResults = p.integer('MaxResults', 1, 100, true);
     const nextToken = p.optional('NextToken');
     this.checkDryRun(p);
-    const associations = this.list(this.associations, now, 'visible').sort((a, b) => Number(a.asn) - Number(b.asn));
+    const associations = this.listed(this.associations, this.lingeringAssociations, now)
+      .sort((a, b) => Number(a.value.asn) - Number(b.value.asn) || a.order - b.order).map((e) => e.value);
     const page = this.page('DescribeByoipCidrs', this.list(this.cidrs, now, 'visible'), (c) => c.cidr,
       (a, b) => (a < b ? -1 : a > b ? 1 : 0), maxResults, nextToken);
     const items = page.items.map((c) => byoipCidrXml(c, associations.filter((a) => a.cidr === c.cidr)));
@@ -939,7 +1187,9 @@ export class Ec2Emulator {
   }
 
   private visibleAssociationsOf(cidr: string, now: number): AsnAssociationRecord[] {
-    return this.list(this.associations, now, 'visible').filter((a) => a.cidr === cidr);
+    return this.listed(this.associations, this.lingeringAssociations, now)
+      .sort((a, b) => Number(a.value.asn) - Number(b.value.asn) || a.order - b.order)
+      .map((e) => e.value).filter((a) => a.cidr === cidr);
   }
 
   private advertiseByoipCidr(p: QueryParams, now: number): string {
@@ -1002,5 +1252,21 @@ export class Ec2Emulator {
       { ...current, state: o.fail ? 'failed-deprovision' : 'deprovisioned', statusMessage: o.statusMessage },
       o.delayMs, o.fail ? undefined : this.byoipCidrLingerMs);
     return `<byoipCidr>${byoipCidrXml(pending, this.visibleAssociationsOf(current.cidr, now))}</byoipCidr>`;
+  }
+
+  // ---------------------------------------------------------------- CloudFormation actions
+
+  private describeStacks(p: QueryParams): string {
+    const name = p.optional('StackName');
+    let stacks: StackRecord[];
+    if (name === undefined || name === '') {
+      stacks = [...this.stacks.values()].filter((s) => s.status !== 'DELETE_COMPLETE');
+    } else {
+      const found = this.findStack(name);
+      if (!found) throw new Ec2ApiError('ValidationError', `Stack with id ${name} does not exist`);
+      stacks = [found];
+    }
+    return memberListElement('Stacks', stacks.map((s) => textElement('StackId', s.stackId) + textElement('StackName', s.stackName)
+      + textElement('CreationTime', new Date(s.creationTime).toISOString()) + textElement('StackStatus', s.status)));
   }
 }

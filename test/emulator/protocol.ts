@@ -63,6 +63,35 @@ export function errorDocument(code: string, message: string, requestId: string):
     + `</Error></Errors>${textElement('RequestID', requestId)}</Response>`;
 }
 
+/** The CloudFormation API version (query protocol); a request whose `Version` is this is a CloudFormation request. */
+export const CLOUDFORMATION_API_VERSION = '2010-05-15';
+const CLOUDFORMATION_XMLNS = `http://cloudformation.amazonaws.com/doc/${CLOUDFORMATION_API_VERSION}/`;
+
+/** A list as the awsQuery protocol writes it: `<Name><member>…</member></Name>`, each member already rendered. */
+export function memberListElement(name: string, members: readonly string[]): string {
+  return `<${name}>${members.map((m) => `<member>${m}</member>`).join('')}</${name}>`;
+}
+
+/**
+ * A successful CloudFormation (awsQuery) document: `<ActionResponse><ActionResult>…</ActionResult>` and the
+ * request id in `ResponseMetadata`. The SDK reads the output members from inside `<ActionResult>`.
+ */
+export function cloudFormationSuccessDocument(action: string, requestId: string, result: string): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="${CLOUDFORMATION_XMLNS}">`
+    + `<${action}Result>${result}</${action}Result>`
+    + `<ResponseMetadata>${textElement('RequestId', requestId)}</ResponseMetadata></${action}Response>`;
+}
+
+/**
+ * A CloudFormation (awsQuery) error document. The SDK takes `Error/Code` as the thrown error's `name`;
+ * `Type` is `Sender` for client errors and `Receiver` for server errors.
+ */
+export function cloudFormationErrorDocument(code: string, message: string, requestId: string, status: number): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${CLOUDFORMATION_XMLNS}"><Error>`
+    + `${textElement('Type', status >= 500 ? 'Receiver' : 'Sender')}${textElement('Code', code)}${textElement('Message', message)}`
+    + `</Error>${textElement('RequestId', requestId)}</ErrorResponse>`;
+}
+
 /** Read access to a request's flattened query parameters (`AsnAuthorizationContext.Message`, ...). */
 export class QueryParams {
   constructor(private readonly values: Readonly<Record<string, string>>) {}

@@ -1,5 +1,6 @@
 /** Helpers shared by the emulator's own tests: real SDK clients pointed at an emulator, and failure capture. */
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
+import type { RetryErrorInfo, RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
 import type { Ec2Emulator } from './ec2-emulator';
 
 /** Fake credentials: the emulator does not check signatures. */
@@ -66,4 +67,31 @@ export async function waitFor(condition: () => boolean, timeoutMs = 2000): Promi
 /** A syntactically valid ASN authorization context (the emulator does not verify signatures). */
 export function authContext(asn: string): { Message: string; Signature: string } {
   return { Message: `1|aws|123456789012|${asn}|20301231|SHA256|RSAPSS`, Signature: 'c2lnbmF0dXJl~abc-_' };
+}
+
+/** A retry strategy that records how the SDK classified each failure and retries at once, up to `maxAttempts`. */
+export class RecordingRetryStrategy implements RetryStrategyV2 {
+  readonly errorTypes: RetryErrorType[] = [];
+
+  constructor(private readonly maxAttempts: number) {}
+
+  private static token(count: number): RetryToken {
+    return { getRetryCount: () => count, getRetryDelay: () => 0 };
+  }
+
+  async acquireInitialRetryToken(): Promise<RetryToken> {
+    return RecordingRetryStrategy.token(0);
+  }
+
+  async refreshRetryTokenForRetry(token: RetryToken, info: RetryErrorInfo): Promise<RetryToken> {
+    this.errorTypes.push(info.errorType);
+    const next = token.getRetryCount() + 1;
+    // Only what the standard strategy would retry (THROTTLING, TRANSIENT) is retried here.
+    if (next >= this.maxAttempts || (info.errorType !== 'THROTTLING' && info.errorType !== 'TRANSIENT')) {
+      throw new Error('no retry');
+    }
+    return RecordingRetryStrategy.token(next);
+  }
+
+  recordSuccess(): void {}
 }

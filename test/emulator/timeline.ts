@@ -33,6 +33,12 @@ export class Timeline<V> {
   private versions: Version<V>[] = [];
 
   /**
+   * @param order where this record stands among records of the same key in listings (lower first): the emulator
+   * lists a lingering record before the live one that replaced it
+   */
+  constructor(public readonly order: number = 0) {}
+
+  /**
    * Records a mutation.
    * @param steps the states it schedules, in time order, the first at the mutation time
    * @param visibleAt from when Describe calls see this version (eventual consistency)

@@ -6,16 +6,24 @@ import { EXAMPLE_CIDRS, SynthesizedStack } from './synth';
 
 export { JumpingClock } from './jumping-clock';
 
-/** An emulator on a manual clock with the example's BYOIP CIDRs, and a driver for `stack`. */
-export async function startHarness(stack: SynthesizedStack, options: Partial<DriverOptions> & { emulatorOptions?: ConstructorParameters<typeof Ec2Emulator>[0] } = {}) {
-  const clock = new JumpingClock();
+/** Options of {@link startHarness}: the driver's, plus the emulator's and the clock's speed. */
+export type HarnessOptions = Partial<DriverOptions> & {
+  emulatorOptions?: ConstructorParameters<typeof Ec2Emulator>[0];
+  /** Simulated ms per real ms between the clock's jumps (see {@link JumpingClock}); default 1. */
+  clockSpeed?: number;
+};
+
+/** An emulator on a jumping clock with the example's BYOIP CIDRs, and a driver for `stack`. */
+export async function startHarness(stack: SynthesizedStack, options: HarnessOptions = {}) {
+  const { emulatorOptions, clockSpeed, ...driverOptions } = options;
+  const clock = new JumpingClock(clockSpeed);
   // The driver runs handlers at the simulated time, so the emulator reports that time too.
-  const emulator = new Ec2Emulator({ now: clock.now, idleTimeoutMs: 60_000, clockInDateHeader: true, ...options.emulatorOptions });
+  const emulator = new Ec2Emulator({ now: clock.now, idleTimeoutMs: 60_000, clockInDateHeader: true, ...emulatorOptions });
   await emulator.start();
   for (const cidr of EXAMPLE_CIDRS) {
     emulator.addByoipCidr({ cidr });
   }
-  const driver = new CloudFormationDriver({ emulator, clock, handlerFile: stack.handlerFile, stackName: stack.stackName, loadHandler: isolatedLoad, ...options });
+  const driver = new CloudFormationDriver({ emulator, clock, handlerFile: stack.handlerFile, stackName: stack.stackName, loadHandler: isolatedLoad, ...driverOptions });
   return { clock, emulator, driver };
 }
 
