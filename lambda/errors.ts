@@ -42,6 +42,5 @@ export function statusText(statusMessage: string | undefined): string {
  * shows one line, and in the JSON response a control character takes up to 6 bytes.
  */
 function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }

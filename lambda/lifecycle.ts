@@ -20,6 +20,7 @@ import {
   isParameterRefusal,
   isPermanentRefusal,
   isRefusal,
+  isThrottling,
   isTransient,
   mayHaveBeenApplied,
 } from './ec2';
@@ -107,6 +108,18 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
   /** Checks what only a create call needs (the authorization), right before it; throws when wrong. */
   protected checkBeforeCreate(_target: T): void {
     // Nothing by default.
+  }
+  /**
+   * Whether a phase already counts as the goal reached. By default the target must be `created`, or gone; a
+   * resource type whose AWS operation can outlast CloudFormation (BYOIP provisioning takes days) counts an
+   * accepted request as done.
+   */
+  protected settled(goal: 'created' | 'deleted', phase: Phase): boolean {
+    return goal === 'created' ? phase === 'created' : LINGERING.has(phase);
+  }
+  /** Checks, right before the remove call, what would block it; throws a blocking error that says how to unblock it. */
+  protected async checkBeforeRemove(_target: T, _record: R | undefined): Promise<void> {
+    // Nothing by default: AWS's refusal is explained by `removalBlocker`.
   }
   /** After AWS refused the remove call: what blocks it and how to unblock it, if the handler can tell. */
   protected async removalBlocker(_target: T, _error: unknown): Promise<string | undefined> {
@@ -223,6 +236,11 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
         this.logger.warn(`${this.createCall} failed (${this.awsText(error)}) after an attempt that AWS may have applied (no answer, or a 5xx); waiting for that request to become visible, at most ${CONSISTENCY_WINDOW_MS / 1000} s`);
         return this.handover(target, { Goal: 'created', Acted: true, Superseded: superseded, Refused: message });
       }
+      if (isThrottling(error)) {
+        // Nothing was applied: isComplete makes the call, and throttling never fails the resource.
+        this.logger.warn(`${this.createCall} was still throttled after the SDK's retries (${this.awsText(error)}); nothing was applied, and isComplete makes the call`);
+        return this.handover(target, { Goal: 'created', Acted: false });
+      }
       throw new HandlerError(message, { cause: error });
     }
   }
@@ -246,6 +264,7 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       case 'delete-failed':
         throw new HandlerError(this.blockedByFailedRemovalMessage(target, record));
       case 'creating':
+        return this.settled('created', phase) ? { IsComplete: true, Data: this.data(target, record) } : this.notComplete();
       case 'deleting':
         return this.notComplete();
       case 'absent':
@@ -374,7 +393,7 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       case 'create-failed':
         return this.nothingToDelete(target);
       case 'created':
-        return this.removeNow(target);
+        return this.removeNow(target, record);
       case 'creating':
         this.logger.info(`${this.describe(target)} is ${record?.State}: waiting for that to end, then ${this.removeCall}`);
         return this.handover(target, { Goal: 'deleted', Acted: false });
@@ -419,11 +438,12 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
   }
 
   /** Makes the remove call; when AWS refuses, finds out why and says what blocks. */
-  private async removeNow(target: T): Promise<OnEventResponse> {
+  private async removeNow(target: T, record: R | undefined): Promise<OnEventResponse> {
     if (!this.hasTimeForCall()) {
       this.logger.warn(`too little time left in this invocation to make ${this.removeCall} safely; isComplete makes it`);
       return this.handover(target, { Goal: 'deleted', Acted: false });
     }
+    await this.checkBeforeRemove(target, record);
     try {
       await this.remove(target);
       return this.handover(target, { Goal: 'deleted', Acted: true });
@@ -445,6 +465,10 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       if (mayHaveBeenApplied(error) && !isPermanentRefusal(error)) {
         this.logger.warn(`${this.removeCall} failed (${this.awsText(error)}) after an attempt that AWS may have applied; waiting for that request to become visible, at most ${CONSISTENCY_WINDOW_MS / 1000} s`);
         return this.handover(target, { Goal: 'deleted', Acted: true, Refused: message });
+      }
+      if (isThrottling(error)) {
+        this.logger.warn(`${this.removeCall} was still throttled after the SDK's retries (${this.awsText(error)}); nothing was applied, and isComplete makes the call`);
+        return this.handover(target, { Goal: 'deleted', Acted: false });
       }
       throw new HandlerError(message, { cause: error });
     }
@@ -485,13 +509,14 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
           return (await this.waitForOwnRequest(next, next.Refused)).IsComplete;
         }
         if (!next.Acted || next.ConfirmAbsence === true) {
-          await this.actFromIsComplete(target, 'remove');
+          await this.actFromIsComplete(target, 'remove', record);
         }
         // Otherwise our remove call is not visible yet (eventual consistency).
         return false;
       case 'creating':
-      case 'deleting':
         return false;
+      case 'deleting':
+        return this.settled('deleted', phase);
       case 'delete-failed':
         if (role === 'orphan') {
           this.logger.warn(`left ${this.describe(target)} in place: AWS could not remove it: ${statusText(record?.StatusMessage)}`);
@@ -540,13 +565,14 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
    * first is under way. Such a refusal (of the moment, not of the request) is waited on; a refusal of the
    * request's parameters, of permissions or of a quota fails at once with AWS's message.
    */
-  private async actFromIsComplete(target: T, act: 'create' | 'remove'): Promise<IsCompleteResponse> {
+  private async actFromIsComplete(target: T, act: 'create' | 'remove', record?: R): Promise<IsCompleteResponse> {
     const call = act === 'create' ? this.createCall : this.removeCall;
     try {
       if (act === 'create') {
         this.checkBeforeCreate(target);
         await this.create(target);
       } else {
+        await this.checkBeforeRemove(target, record);
         await this.remove(target);
       }
     } catch (error) {

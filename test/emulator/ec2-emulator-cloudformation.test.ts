@@ -2,7 +2,6 @@
  * The emulator's CloudFormation DescribeStacks endpoint (awsQuery protocol, API version 2010-05-15), read with
  * the real @aws-sdk/client-cloudformation: stack records, the ErrorResponse format, throttling and faults.
  */
-import * as http from 'node:http';
 import {
   CloudFormationClient,
   type CloudFormationClientConfig,
@@ -11,7 +10,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { DescribeIpamByoasnCommand } from '@aws-sdk/client-ec2';
 import { Ec2Emulator, ManualClock } from './ec2-emulator';
-import { ClientPool, FAKE_CREDENTIALS, RecordingRetryStrategy, failure, waitFor } from './sdk-helpers';
+import { ClientPool, FAKE_CREDENTIALS, RecordingRetryStrategy, failure, waitFor, postRaw } from './sdk-helpers';
 
 const STACK_ID = 'arn:aws:cloudformation:us-east-1:123456789012:stack/ByoasnExample/00000000-0000-0000-0000-000000000000';
 
@@ -40,22 +39,6 @@ afterEach(async () => {
   ec2Pool.destroyAll();
   await emulator.stop();
 });
-
-/** Posts a raw form body. */
-function rawPost(body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${emulator.endpoint}/`, {
-      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Connection': 'close' },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('DescribeStacks, read with the real SDK', () => {
   test('a stack id creates the record with the name taken from the ARN; the SDK reads every field', async () => {
@@ -118,7 +101,7 @@ describe('DescribeStacks, read with the real SDK', () => {
 
   test('the documents have the awsQuery shape: Result element, ResponseMetadata, ErrorResponse with Type', async () => {
     emulator.setStackStatus(STACK_ID, 'CREATE_COMPLETE');
-    const ok = await rawPost(`Action=DescribeStacks&Version=2010-05-15&StackName=${encodeURIComponent(STACK_ID)}`);
+    const ok = await postRaw(emulator, `Action=DescribeStacks&Version=2010-05-15&StackName=${encodeURIComponent(STACK_ID)}`);
     expect(ok.status).toBe(200);
     expect(ok.text).toMatch(new RegExp('^<\\?xml version="1.0" encoding="UTF-8"\\?>\\n'
       + '<DescribeStacksResponse xmlns="http://cloudformation.amazonaws.com/doc/2010-05-15/"><DescribeStacksResult><Stacks><member>'
@@ -126,14 +109,14 @@ describe('DescribeStacks, read with the real SDK', () => {
       + '<CreationTime>\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus>'
       + '</member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>[0-9a-f-]{36}</RequestId></ResponseMetadata>'
       + '</DescribeStacksResponse>$'));
-    const bad = await rawPost('Action=DescribeStacks&Version=2010-05-15&StackName=Nope');
+    const bad = await postRaw(emulator, 'Action=DescribeStacks&Version=2010-05-15&StackName=Nope');
     expect(bad.status).toBe(400);
     expect(bad.text).toMatch(/<ErrorResponse xmlns="[^"]+"><Error><Type>Sender<\/Type><Code>ValidationError<\/Code><Message>Stack with id Nope does not exist<\/Message><\/Error><RequestId>[0-9a-f-]{36}<\/RequestId><\/ErrorResponse>$/);
-    const unknown = await rawPost('Action=CreateStack&Version=2010-05-15');
+    const unknown = await postRaw(emulator, 'Action=CreateStack&Version=2010-05-15');
     expect(unknown.status).toBe(400);
     expect(unknown.text).toContain('<Code>InvalidAction</Code>');
     // An EC2 action in a CloudFormation request is not a CloudFormation action.
-    expect((await rawPost('Action=DescribeIpamByoasn&Version=2010-05-15')).text).toContain('<Code>InvalidAction</Code>');
+    expect((await postRaw(emulator, 'Action=DescribeIpamByoasn&Version=2010-05-15')).text).toContain('<Code>InvalidAction</Code>');
   });
 
   test('the SDK finds the endpoint through AWS_ENDPOINT_URL_CLOUDFORMATION from clientEnv()', async () => {

@@ -2,7 +2,6 @@
  * The emulator's own tests: every response is parsed by the real @aws-sdk/client-ec2 and compared field by
  * field, because the SDK silently drops XML elements whose names it does not know.
  */
-import * as http from 'node:http';
 import {
   AdvertiseByoipCidrCommand,
   AssociateIpamByoasnCommand,
@@ -24,7 +23,7 @@ import {
   type Byoasn,
 } from '@aws-sdk/client-ec2';
 import { Ec2Emulator, ManualClock } from './ec2-emulator';
-import { ClientPool, FAKE_CREDENTIALS, authContext, expectEc2Error } from './sdk-helpers';
+import { ClientPool, FAKE_CREDENTIALS, authContext, expectEc2Error, postRaw } from './sdk-helpers';
 
 const IPAM = 'ipam-0123456789abcdef0';
 const OTHER_IPAM = 'ipam-0fedcba9876543210';
@@ -59,22 +58,6 @@ const associate = (asn: string, cidr = CIDR) => ec2.send(new AssociateIpamByoasn
 const disassociate = (asn: string, cidr = CIDR) => ec2.send(new DisassociateIpamByoasnCommand({ Asn: asn, Cidr: cidr }));
 const listAsns = async (): Promise<Byoasn[]> => (await ec2.send(new DescribeIpamByoasnCommand({}))).Byoasns ?? [];
 const listCidrs = async (): Promise<ByoipCidr[]> => (await ec2.send(new DescribeByoipCidrsCommand({ MaxResults: 100 }))).ByoipCidrs ?? [];
-
-/** Posts a raw form body, for requests the SDK cannot produce. */
-function rawPost(body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${emulator.endpoint}/`, {
-      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Connection': 'close' },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('wire format, checked with the real SDK', () => {
   test('ProvisionIpamByoasn: request keys and every response field', async () => {
@@ -202,16 +185,16 @@ describe('wire format, checked with the real SDK', () => {
 
   test('an action the emulator does not know is InvalidAction (HTTP 400)', async () => {
     await expectEc2Error(ec2.send(new DescribeVpcsCommand({})), 'InvalidAction', 400, /DescribeVpcs/);
-    const raw = await rawPost('Version=2016-11-15&Action=NoSuchThing');
+    const raw = await postRaw(emulator, 'Version=2016-11-15&Action=NoSuchThing');
     expect(raw.status).toBe(400);
     expect(raw.text).toContain('<Response><Errors><Error><Code>InvalidAction</Code>');
-    const missing = await rawPost('Version=2016-11-15');
+    const missing = await postRaw(emulator, 'Version=2016-11-15');
     expect(missing.status).toBe(400);
     expect(missing.text).toContain('<Code>MissingAction</Code>');
   });
 
   test('success documents carry the EC2 namespace and requestId', async () => {
-    const raw = await rawPost('Action=DescribeIpamByoasn&Version=2016-11-15');
+    const raw = await postRaw(emulator, 'Action=DescribeIpamByoasn&Version=2016-11-15');
     expect(raw.status).toBe(200);
     expect(raw.text).toMatch(
       /^<\?xml version="1.0" encoding="UTF-8"\?>\n<DescribeIpamByoasnResponse xmlns="http:\/\/ec2.amazonaws.com\/doc\/2016-11-15\/"><requestId>[0-9a-f-]{36}<\/requestId><byoasnSet><\/byoasnSet><\/DescribeIpamByoasnResponse>$/,

@@ -1,4 +1,5 @@
 /** Helpers shared by the emulator's own tests: real SDK clients pointed at an emulator, and failure capture. */
+import * as http from 'node:http';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import type { RetryErrorInfo, RetryErrorType, RetryStrategyV2, RetryToken } from '@smithy/types';
 import type { Ec2Emulator } from './ec2-emulator';
@@ -94,4 +95,20 @@ export class RecordingRetryStrategy implements RetryStrategyV2 {
   }
 
   recordSuccess(): void {}
+}
+
+/** Posts a raw form body to the emulator, for requests the SDK cannot produce; answers the status and the text. */
+export function postRaw(emulator: Ec2Emulator, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${emulator.endpoint}/`, {
+      method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Connection': 'close' },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }

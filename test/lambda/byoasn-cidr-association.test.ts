@@ -301,11 +301,15 @@ describe('create', () => {
       await expectError(onEvent(associationCreate()), ASSOCIATE_FAILED(`${code}: ${message}`));
     });
 
-    test('fails at once when the last attempt was throttled too: nothing was applied', async () => {
+    test('leaves the call to isComplete when the last attempt was throttled too: nothing was applied, and throttling never fails', async () => {
       givenAssociation(undefined);
       ec2.on(AssociateIpamByoasnCommand).rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503, 10, Array(9).fill('throttled')));
 
-      await expectError(onEvent(associationCreate()), ASSOCIATE_FAILED('RequestLimitExceeded: Request limit exceeded.'));
+      await expect(onEvent(associationCreate())).resolves.toEqual(TO_ASSOCIATE);
+      expect(logs.records()).toContainEqual(expect.objectContaining({
+        level: 'WARN',
+        message: "AssociateIpamByoasn was still throttled after the SDK's retries (RequestLimitExceeded: Request limit exceeded.); nothing was applied, and isComplete makes the call",
+      }));
     });
 
     test('hands over the refusal when an earlier attempt was ambiguous: it may be about our own request', async () => {
@@ -1227,11 +1231,11 @@ describe('delete', () => {
       await expect(onEvent(associationDelete())).resolves.toEqual(handover({ Goal: 'deleted', Acted: true, Refused: DISASSOCIATE_FAILED(text) }));
     });
 
-    test('fails at once when the last attempt was throttled too', async () => {
+    test('leaves the call to isComplete when the last attempt was throttled too', async () => {
       givenAssociation('associated');
       ec2.on(DisassociateIpamByoasnCommand).rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503, 10, Array(9).fill('throttled')));
 
-      await expectError(onEvent(associationDelete()), DISASSOCIATE_FAILED('RequestLimitExceeded: Request limit exceeded.'));
+      await expect(onEvent(associationDelete())).resolves.toEqual(TO_DISASSOCIATE);
     });
   });
 

@@ -326,11 +326,12 @@ describe('create', () => {
       await expect(onEvent(byoasnCreate())).resolves.toEqual(handover(BYOASN_ID, { Goal: 'created', Acted: true, Refused: createFailure(text) }));
     });
 
-    test('fails at once when it is still throttled after the retries: nothing was applied', async () => {
+    test('leaves the call to isComplete when it is still throttled after the retries: nothing was applied', async () => {
       givenAsns();
       ec2.on(ProvisionIpamByoasnCommand).rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503, 10, Array(9).fill('throttled')));
 
-      await expectError(onEvent(byoasnCreate()), createFailure('RequestLimitExceeded: Request limit exceeded.'));
+      await expect(onEvent(byoasnCreate())).resolves.toEqual(handover(BYOASN_ID, { Goal: 'created', Acted: false }));
+      expectLog('WARN', "ProvisionIpamByoasn was still throttled after the SDK's retries (RequestLimitExceeded: Request limit exceeded.); nothing was applied, and isComplete makes the call");
     });
   });
 
