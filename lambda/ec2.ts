@@ -4,11 +4,17 @@
  * readers that page through the two Describe calls.
  */
 import {
+  AdvertiseByoipCidrCommand,
+  AdvertiseByoipCidrCommandInput,
+  AdvertiseByoipCidrCommandOutput,
   AssociateIpamByoasnCommand,
   AssociateIpamByoasnCommandInput,
   AssociateIpamByoasnCommandOutput,
   Byoasn,
   ByoipCidr,
+  DeprovisionByoipCidrCommand,
+  DeprovisionByoipCidrCommandInput,
+  DeprovisionByoipCidrCommandOutput,
   DeprovisionIpamByoasnCommand,
   DeprovisionIpamByoasnCommandInput,
   DeprovisionIpamByoasnCommandOutput,
@@ -23,17 +29,25 @@ import {
   DisassociateIpamByoasnCommandOutput,
   EC2Client,
   EC2ClientConfig,
+  ProvisionByoipCidrCommand,
+  ProvisionByoipCidrCommandInput,
+  ProvisionByoipCidrCommandOutput,
   ProvisionIpamByoasnCommand,
   ProvisionIpamByoasnCommandInput,
   ProvisionIpamByoasnCommandOutput,
+  WithdrawByoipCidrCommand,
+  WithdrawByoipCidrCommandInput,
+  WithdrawByoipCidrCommandOutput,
 } from '@aws-sdk/client-ec2';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { redact, redactedValues, scrubSecrets } from './logger';
 
 /**
  * The EC2 calls the handler makes, one method per API action. The provider's role needs exactly these
- * actions: `ec2:DescribeIpamByoasn`, `ec2:DescribeByoipCidrs`, `ec2:ProvisionIpamByoasn`,
- * `ec2:DeprovisionIpamByoasn`, `ec2:AssociateIpamByoasn` and `ec2:DisassociateIpamByoasn`.
+ * actions (each construct grants those of its own resource type): `ec2:DescribeIpamByoasn`,
+ * `ec2:DescribeByoipCidrs`, `ec2:ProvisionIpamByoasn`, `ec2:DeprovisionIpamByoasn`, `ec2:AssociateIpamByoasn`,
+ * `ec2:DisassociateIpamByoasn`, `ec2:ProvisionByoipCidr`, `ec2:DeprovisionByoipCidr`, `ec2:AdvertiseByoipCidr`
+ * and `ec2:WithdrawByoipCidr`.
  */
 export interface Ec2Api {
   /** Lists the ASNs brought to IPAM (one page). */
@@ -48,6 +62,14 @@ export interface Ec2Api {
   associateIpamByoasn(input: AssociateIpamByoasnCommandInput): Promise<AssociateIpamByoasnCommandOutput>;
   /** Removes the association of an ASN with a BYOIP CIDR. */
   disassociateIpamByoasn(input: DisassociateIpamByoasnCommandInput): Promise<DisassociateIpamByoasnCommandOutput>;
+  /** Brings an address range to AWS (BYOIP). */
+  provisionByoipCidr(input: ProvisionByoipCidrCommandInput): Promise<ProvisionByoipCidrCommandOutput>;
+  /** Releases an address range from AWS. */
+  deprovisionByoipCidr(input: DeprovisionByoipCidrCommandInput): Promise<DeprovisionByoipCidrCommandOutput>;
+  /** Advertises a BYOIP CIDR, with Amazon's ASN or an own one as the origin. */
+  advertiseByoipCidr(input: AdvertiseByoipCidrCommandInput): Promise<AdvertiseByoipCidrCommandOutput>;
+  /** Stops advertising a BYOIP CIDR. */
+  withdrawByoipCidr(input: WithdrawByoipCidrCommandInput): Promise<WithdrawByoipCidrCommandOutput>;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -193,6 +215,18 @@ export function ec2Api(client: EC2Client, logger: Logger, abortSignal?: AbortSig
     disassociateIpamByoasn: (input) => call('DisassociateIpamByoasn', input,
       (i) => client.send(new DisassociateIpamByoasnCommand(i), { abortSignal }),
       (o) => ({ state: o.AsnAssociation?.State })),
+    provisionByoipCidr: (input) => call('ProvisionByoipCidr', input,
+      (i) => client.send(new ProvisionByoipCidrCommand(i), { abortSignal }),
+      (o) => ({ state: o.ByoipCidr?.State })),
+    deprovisionByoipCidr: (input) => call('DeprovisionByoipCidr', input,
+      (i) => client.send(new DeprovisionByoipCidrCommand(i), { abortSignal }),
+      (o) => ({ state: o.ByoipCidr?.State })),
+    advertiseByoipCidr: (input) => call('AdvertiseByoipCidr', input,
+      (i) => client.send(new AdvertiseByoipCidrCommand(i), { abortSignal }),
+      (o) => ({ state: o.ByoipCidr?.State })),
+    withdrawByoipCidr: (input) => call('WithdrawByoipCidr', input,
+      (i) => client.send(new WithdrawByoipCidrCommand(i), { abortSignal }),
+      (o) => ({ state: o.ByoipCidr?.State })),
   };
 }
 
