@@ -7,12 +7,18 @@ import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
+  ADVERTISEMENT_RESOURCE_TYPE,
   ASSOCIATION_RESOURCE_TYPE,
+  AdvertisementResourceProperties,
   AssociationResourceProperties,
   BYOASN_RESOURCE_TYPE,
+  BYOIP_CIDR_RESOURCE_TYPE,
   ByoasnResourceProperties,
+  ByoipCidrResourceProperties,
 } from '../lib/private/contract';
 import { ByoasnCidrAssociationHandler } from './byoasn-cidr-association';
+import { ByoipCidrHandler } from './byoip-cidr';
+import { ByoipCidrAdvertisementHandler } from './byoip-cidr-advertisement';
 import { CustomResourceEvent, Deadline, HandlerEvent, IsCompleteEvent, IsCompleteResponse, OnEventResponse, ResourceHandler } from './common';
 import { createEc2Client, ec2Api } from './ec2';
 import { IpamByoasnHandler } from './ipam-byoasn';
@@ -73,8 +79,12 @@ function handlerFor(event: CustomResourceEvent | IsCompleteEvent, lambdaContext:
       return new IpamByoasnHandler(context, withProperties<ByoasnResourceProperties>(event));
     case ASSOCIATION_RESOURCE_TYPE:
       return new ByoasnCidrAssociationHandler(context, withProperties<AssociationResourceProperties>(event));
+    case BYOIP_CIDR_RESOURCE_TYPE:
+      return new ByoipCidrHandler(context, withProperties<ByoipCidrResourceProperties>(event));
+    case ADVERTISEMENT_RESOURCE_TYPE:
+      return new ByoipCidrAdvertisementHandler(context, withProperties<AdvertisementResourceProperties>(event));
   }
-  const message = `Unknown resource type '${event.ResourceType}': this handler serves ${BYOASN_RESOURCE_TYPE} and ${ASSOCIATION_RESOURCE_TYPE}.`;
+  const message = `Unknown resource type '${event.ResourceType}': this handler serves ${BYOASN_RESOURCE_TYPE}, ${ASSOCIATION_RESOURCE_TYPE}, ${BYOIP_CIDR_RESOURCE_TYPE} and ${ADVERTISEMENT_RESOURCE_TYPE}.`;
   logger.error(message);
   throw new Error(message);
 }

@@ -509,7 +509,16 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
           return (await this.waitForOwnRequest(next, next.Refused)).IsComplete;
         }
         if (!next.Acted || next.ConfirmAbsence === true) {
-          await this.actFromIsComplete(target, 'remove', record);
+          try {
+            await this.actFromIsComplete(target, 'remove', record);
+          } catch (error) {
+            if (role === 'orphan' && error instanceof HandlerError) {
+              // Failing here would fail the stack's rollback: leave the orphan, and say so.
+              this.logger.warn(`left ${this.describe(target)} in place: ${error.message}`);
+              return true;
+            }
+            throw error;
+          }
         }
         // Otherwise our remove call is not visible yet (eventual consistency).
         return false;

@@ -17,9 +17,17 @@
  *   BYOIP CIDR, association that does not exist) → `InvalidParameterValue`, because the request names
  *   something invalid rather than something in a wrong state;
  * - quota (5 ASNs per IPAM, 5 BYOIP CIDRs per Region) → `ResourceLimitExceeded` (documented);
- * - a NextToken that this emulator did not issue for this action → `InvalidNextToken`.
+ * - a NextToken that this emulator did not issue for this action → `InvalidNextToken`;
+ * - deprovisioning a BYOIP CIDR whose addresses are still allocated (see `setAllocatedAddresses`) →
+ *   `IncorrectState`, naming the allocated addresses.
+ *
+ * BYOIP facts modelled from AWS's documentation: a successful provisioning puts the id of the address pool it
+ * created into the CIDR's StatusMessage (`ipv4pool-ec2-…` or `ipv6pool-ec2-…`, as the API reference's "Upon
+ * success, contains the ID of the address pool" and the CLI examples show), kept while the range is advertised;
+ * while a CIDR is advertised with an own ASN, DescribeByoipCidrs lists that ASN's association in state
+ * `advertised` (as AWS's BYOASN tutorial shows it), back to `associated` once withdrawn.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import { type AddressInfo, type Socket, isIP } from 'node:net';
 import {
@@ -50,6 +58,12 @@ export type AsnState =
 export type AsnAssociationState =
   | 'pending-association' | 'associated' | 'failed-association'
   | 'pending-disassociation' | 'disassociated' | 'failed-disassociation';
+
+/**
+ * An association's state as DescribeByoipCidrs lists it: the stored state, or `advertised` for the origin ASN
+ * of an advertised CIDR (AWS's tutorial shows that state, which the API reference does not list).
+ */
+export type ListedAsnAssociationState = AsnAssociationState | 'advertised';
 
 /** BYOIP CIDR states (DESIGN §3). */
 export type ByoipCidrState =
@@ -103,12 +117,15 @@ export interface StackRecord {
 export interface LingeringRecords {
   readonly asns: ByoasnRecord[];
   readonly associations: AsnAssociationRecord[];
+  /** Deprovisioned / failed-provision BYOIP CIDRs beside a newer provisioning of the same range. */
+  readonly byoipCidrs: ByoipCidrRecord[];
 }
 
 /** A lingering record in {@link EmulatorSnapshot.lingering}, tagged with its kind. */
 export type LingeringRecord =
   | ({ readonly kind: 'asn' } & ByoasnRecord)
-  | ({ readonly kind: 'association' } & AsnAssociationRecord);
+  | ({ readonly kind: 'association' } & AsnAssociationRecord)
+  | ({ readonly kind: 'byoipCidr' } & ByoipCidrRecord);
 
 /** Everything the emulator holds, with states computed as of now (authoritative, not eventually consistent). */
 export interface EmulatorSnapshot {
@@ -117,7 +134,7 @@ export interface EmulatorSnapshot {
   /** One record per ASN and CIDR: the live (latest) one. */
   readonly associations: AsnAssociationRecord[];
   readonly byoipCidrs: ByoipCidrRecord[];
-  /** The records lingering beside live ones (see {@link LingeringRecords}): ASNs first, then associations. */
+  /** The records lingering beside live ones (see {@link LingeringRecords}): ASNs, then associations, then BYOIP CIDRs. */
   readonly lingering: LingeringRecord[];
 }
 
@@ -203,7 +220,7 @@ export interface Ec2EmulatorSettings {
   readonly asnLingerMs?: number;
   /** How long disassociated / failed-association associations stay listed; default forever. */
   readonly associationLingerMs?: number;
-  /** How long deprovisioned / failed-provision BYOIP CIDRs stay listed; default forever. */
+  /** How long deprovisioned / failed-provision BYOIP CIDRs stay listed (also beside a newer provisioning); default forever. */
   readonly byoipCidrLingerMs?: number;
   /**
    * Token buckets (on the emulator clock); a request to an action metered by an empty bucket is answered
@@ -305,14 +322,19 @@ function byoasnXml(v: ByoasnRecord): string {
     + textElement('statusMessage', v.statusMessage) + textElement('state', v.state);
 }
 
-function associationXml(v: AsnAssociationRecord): string {
+function associationXml(v: { readonly asn: string; readonly cidr: string; readonly state: ListedAsnAssociationState; readonly statusMessage?: string }): string {
   return textElement('asn', v.asn) + textElement('cidr', v.cidr)
     + textElement('statusMessage', v.statusMessage) + textElement('state', v.state);
 }
 
+/** States in which the origin ASN of a CIDR advertised with an own ASN lists its association as `advertised`. */
+const ORIGIN_SHOWN_STATES: ReadonlySet<ByoipCidrState> = new Set(['advertised', 'pending-withdrawal']);
+
 function byoipCidrXml(v: ByoipCidrRecord, associations: readonly AsnAssociationRecord[]): string {
+  const listed = associations.map((a) => (ORIGIN_SHOWN_STATES.has(v.state) && v.advertisedAsn === a.asn && a.state === 'associated'
+    ? { ...a, state: 'advertised' as const } : a));
   return textElement('cidr', v.cidr) + textElement('description', v.description)
-    + listElement('asnAssociationSet', associations.map(associationXml))
+    + listElement('asnAssociationSet', listed.map(associationXml))
     + textElement('statusMessage', v.statusMessage) + textElement('state', v.state)
     + textElement('networkBorderGroup', v.networkBorderGroup);
 }
@@ -378,6 +400,9 @@ export class Ec2Emulator {
   private readonly cidrs = new Map<string, Timeline<ByoipCidrRecord>>();
   private readonly lingeringAsns: Lingering<ByoasnRecord>[] = [];
   private readonly lingeringAssociations: Lingering<AsnAssociationRecord>[] = [];
+  private readonly lingeringCidrs: Lingering<ByoipCidrRecord>[] = [];
+  /** Addresses of a BYOIP CIDR still allocated (Elastic IPs, IPAM pool allocations), by canonical CIDR. */
+  private readonly allocatedAddresses = new Map<string, number>();
   /** Creation order of records, for listing records of the same key. */
   private recordOrder = 0;
   /** Queued visibility delays by action (see `hideNext`). */
@@ -619,15 +644,44 @@ export class Ec2Emulator {
     return this.seedLingering(this.associations, this.lingeringAssociations, `${asn}|${cidr}`, record, this.associationLingerMs);
   }
 
+  /**
+   * Seeds a lingering BYOIP CIDR record beside whatever live record of this range exists (listed before it), as
+   * AWS lists a deprovisioned range, or a failed provisioning, next to a newer provisioning of the same range.
+   * Visible at once, expires after `byoipCidrLingerMs`, blocks nothing, and lists no associations.
+   */
+  addLingeringByoipCidr(seed: {
+    cidr: string; state: 'deprovisioned' | 'failed-provision'; statusMessage?: string; description?: string; networkBorderGroup?: string;
+  }): ByoipCidrRecord {
+    const { cidr } = parseCidr(seed.cidr);
+    const record: ByoipCidrRecord = {
+      cidr, state: seed.state, statusMessage: seed.statusMessage, description: seed.description,
+      networkBorderGroup: seed.networkBorderGroup ?? this.region, publiclyAdvertisable: true,
+    };
+    return this.seedLingering(this.cidrs, this.lingeringCidrs, cidr, record, this.byoipCidrLingerMs);
+  }
+
+  /**
+   * Sets how many addresses of a BYOIP CIDR are allocated (Elastic IPs, IPAM pool allocations): while more than
+   * 0, DeprovisionByoipCidr is refused with `IncorrectState`, as AWS refuses it. 0 releases them.
+   */
+  setAllocatedAddresses(cidr: string, count: number): void {
+    if (!(count >= 0) || !Number.isInteger(count)) throw new Error(`setAllocatedAddresses count must be a whole number, got ${count}`);
+    const key = parseCidr(cidr).cidr;
+    if (count === 0) this.allocatedAddresses.delete(key);
+    else this.allocatedAddresses.set(key, count);
+  }
+
   /** The lingering records (beside live ones) as of now, sorted like Describe lists them. */
   lingeringRecords(): LingeringRecords {
     const now = this.clock();
     const asns = this.lingeringEntries(this.lingeringAsns, now, 'current');
     const associations = this.lingeringEntries(this.lingeringAssociations, now, 'current');
+    const byoipCidrs = this.lingeringEntries(this.lingeringCidrs, now, 'current');
     return {
       asns: asns.sort((a, b) => Number(a.value.asn) - Number(b.value.asn) || a.order - b.order).map((e) => e.value),
       associations: associations.sort((a, b) => Number(a.value.asn) - Number(b.value.asn)
         || textCompare(a.value.cidr, b.value.cidr) || a.order - b.order).map((e) => e.value),
+      byoipCidrs: byoipCidrs.sort((a, b) => textCompare(a.value.cidr, b.value.cidr) || a.order - b.order).map((e) => e.value),
     };
   }
 
@@ -680,6 +734,7 @@ export class Ec2Emulator {
       lingering: [
         ...lingering.asns.map((a): LingeringRecord => ({ kind: 'asn', ...a })),
         ...lingering.associations.map((a): LingeringRecord => ({ kind: 'association', ...a })),
+        ...lingering.byoipCidrs.map((c): LingeringRecord => ({ kind: 'byoipCidr', ...c })),
       ],
     };
   }
@@ -703,6 +758,8 @@ export class Ec2Emulator {
     this.cidrs.clear();
     this.lingeringAsns.length = 0;
     this.lingeringAssociations.length = 0;
+    this.lingeringCidrs.length = 0;
+    this.allocatedAddresses.clear();
     this.stacks.clear();
     this.outcomes.clear();
     this.faults.clear();
@@ -832,6 +889,12 @@ export class Ec2Emulator {
   }
 
   // ---------------------------------------------------------------- model helpers
+
+  /** A pool id as AWS forms them (`ipv4pool-ec2-` or `ipv6pool-ec2-` and 17 hex digits), new for each provisioning. */
+  private newPoolId(version: 4 | 6, cidr: string): string {
+    const hex = createHash('sha256').update(`${this.instanceId}|${cidr}|${++this.recordOrder}`).digest('hex').slice(0, 17);
+    return `ipv${version}pool-ec2-${hex}`;
+  }
 
   private setOutcome(transition: Transition, key: string, outcome: TransitionOutcome | undefined, given: boolean): void {
     if (!given) return;
@@ -1136,9 +1199,16 @@ export class Ec2Emulator {
     this.checkDryRun(p);
     const associations = this.listed(this.associations, this.lingeringAssociations, now)
       .sort((a, b) => Number(a.value.asn) - Number(b.value.asn) || a.order - b.order).map((e) => e.value);
-    const page = this.page('DescribeByoipCidrs', this.list(this.cidrs, now, 'visible'), (c) => c.cidr,
-      (a, b) => (a < b ? -1 : a > b ? 1 : 0), maxResults, nextToken);
-    const items = page.items.map((c) => byoipCidrXml(c, associations.filter((a) => a.cidr === c.cidr)));
+    const lingering = this.lingeringEntries(this.lingeringCidrs, now, 'visible').map((e) => ({ ...e, lingering: true }));
+    const live = this.entries(this.cidrs, now, 'visible').map((e) => ({ ...e, lingering: false }));
+    // Records of one range (lingering ones first) are told apart by their order, so that pages never split them.
+    const page = this.page('DescribeByoipCidrs', [...lingering, ...live], (e) => `${e.value.cidr}#${e.order}`,
+      (a, b) => {
+        const [cidrA, orderA] = a.split('#');
+        const [cidrB, orderB] = b.split('#');
+        return textCompare(cidrA, cidrB) || Number(orderA) - Number(orderB);
+      }, maxResults, nextToken);
+    const items = page.items.map((e) => byoipCidrXml(e.value, e.lingering ? [] : associations.filter((a) => a.cidr === e.value.cidr)));
     return listElement('byoipCidrSet', items) + textElement('nextToken', page.nextToken);
   }
 
@@ -1172,9 +1242,11 @@ export class Ec2Emulator {
     const o = this.outcome('provisionCidr', cidr);
     const finalState: ByoipCidrState = o.fail ? 'failed-provision'
       : publiclyAdvertisable ? 'provisioned' : 'provisioned-not-publicly-advertisable';
+    // On success AWS puts the id of the address pool it created into the StatusMessage.
+    const statusMessage = o.statusMessage ?? (o.fail ? undefined : this.newPoolId(parsed.version, cidr));
     const pending = this.schedule(this.cidrs, cidr, now,
-      { ...base, state: 'pending-provision' }, { ...base, state: finalState, statusMessage: o.statusMessage },
-      o.delayMs, o.fail ? this.byoipCidrLingerMs : undefined);
+      { ...base, state: 'pending-provision' }, { ...base, state: finalState, statusMessage },
+      o.delayMs, o.fail ? this.byoipCidrLingerMs : undefined, { list: this.lingeringCidrs, absent: (c) => CIDR_ABSENT.has(c.state) });
     return `<byoipCidr>${byoipCidrXml(pending, [])}</byoipCidr>`;
   }
 
@@ -1213,7 +1285,7 @@ export class Ec2Emulator {
     const o = this.outcome('advertise', current.cidr);
     const final: ByoipCidrRecord = o.fail
       ? { ...current, statusMessage: o.statusMessage }
-      : { ...current, state: 'advertised', advertisedAsn: origin, statusMessage: o.statusMessage };
+      : { ...current, state: 'advertised', advertisedAsn: origin, statusMessage: o.statusMessage ?? current.statusMessage };
     const pending = this.schedule(this.cidrs, current.cidr, now,
       { ...current, state: 'pending-advertising', advertisedAsn: origin, statusMessage: undefined }, final, o.delayMs, undefined);
     return `<byoipCidr>${byoipCidrXml(pending, associations)}</byoipCidr>`;
@@ -1227,7 +1299,7 @@ export class Ec2Emulator {
     const o = this.outcome('withdraw', current.cidr);
     const final: ByoipCidrRecord = o.fail
       ? { ...current, statusMessage: o.statusMessage }
-      : { ...current, state: 'provisioned', advertisedAsn: undefined, statusMessage: o.statusMessage };
+      : { ...current, state: 'provisioned', advertisedAsn: undefined, statusMessage: o.statusMessage ?? current.statusMessage };
     const pending = this.schedule(this.cidrs, current.cidr, now,
       { ...current, state: 'pending-withdrawal', statusMessage: undefined }, final, o.delayMs, undefined);
     return `<byoipCidr>${byoipCidrXml(pending, this.visibleAssociationsOf(current.cidr, now))}</byoipCidr>`;
@@ -1245,6 +1317,11 @@ export class Ec2Emulator {
     if (blocking.length > 0) {
       throw incorrectState(`The CIDR ${current.cidr} cannot be deprovisioned while ASNs are associated with it: `
         + `${blocking.map((a) => `${a.asn} (${a.state})`).join(', ')}. Disassociate them first.`);
+    }
+    const allocated = this.allocatedAddresses.get(current.cidr) ?? 0;
+    if (allocated > 0) {
+      throw incorrectState(`The CIDR ${current.cidr} cannot be deprovisioned while ${allocated} of its addresses are allocated `
+        + '(Elastic IP addresses or IPAM pool allocations). Release them first.');
     }
     const o = this.outcome('deprovisionCidr', current.cidr);
     const pending = this.schedule(this.cidrs, current.cidr, now,

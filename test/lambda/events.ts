@@ -278,3 +278,72 @@ export function mockedEc2() {
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// BYOIP CIDRs and their advertisements (issue 9)
+// ---------------------------------------------------------------------------------------------------------
+
+// Imports are hoisted: these sit here so that this section stays one block at the end of the file.
+import {
+  ADVERTISEMENT_RESOURCE_TYPE,
+  AMAZON_ASN,
+  AdvertisementResourceProperties,
+  BYOIP_CIDR_RESOURCE_TYPE,
+  ByoipCidrResourceProperties,
+  advertisementPhysicalId,
+  byoipCidrPhysicalId,
+} from '../../lib/private/contract';
+
+export const BYOIP_CIDR_ID = byoipCidrPhysicalId(CIDR);
+export const ADVERTISEMENT_ID = advertisementPhysicalId(CIDR, ASN);
+export const AMAZON_ADVERTISEMENT_ID = advertisementPhysicalId(CIDR, AMAZON_ASN);
+/** An address pool id as AWS puts it in the StatusMessage of a provisioned range. */
+export const POOL_ID = 'ipv4pool-ec2-0123456789abcdef0';
+
+/** The authorization message for a CIDR, valid until 2099. */
+export function cidrAuthorizationMessage(cidr = CIDR, account = ACCOUNT, expiry = '20991231'): string {
+  return `1|aws|${account}|${cidr}|${expiry}|SHA256|RSAPSS`;
+}
+
+/** Properties of a Custom::ByoipCidr, as strings. */
+export function byoipCidrProps(overrides: Partial<ByoipCidrResourceProperties> = {}): ByoipCidrResourceProperties {
+  const cidr = overrides.Cidr ?? CIDR;
+  return {
+    Cidr: cidr,
+    AuthorizationMessage: cidrAuthorizationMessage(cidr),
+    AuthorizationSignature: SIGNATURE,
+    Description: '',
+    PubliclyAdvertisable: 'true',
+    NetworkBorderGroup: '',
+    WaitForProvisioning: 'true',
+    AdoptExisting: 'false',
+    ...overrides,
+  };
+}
+
+/** Properties of a Custom::ByoipCidrAdvertisement, as strings. */
+export function advertisementProps(overrides: Partial<AdvertisementResourceProperties> = {}): AdvertisementResourceProperties {
+  return { Cidr: CIDR, Asn: ASN, NetworkBorderGroup: '', AdoptExisting: 'false', ...overrides };
+}
+
+/** The logical ids of the two resource types in these events (every message starts with one). */
+export const RANGE_LOGICAL_ID = 'Range';
+export const ADVERT_LOGICAL_ID = 'Advert';
+
+function named<E extends CustomResourceEvent<Props>>(event: E, logicalId: string): E {
+  return { ...event, LogicalResourceId: logicalId };
+}
+
+export const byoipCidrCreate = (overrides: Partial<ByoipCidrResourceProperties> = {}) =>
+  named(createEvent(BYOIP_CIDR_RESOURCE_TYPE, byoipCidrProps(overrides)), RANGE_LOGICAL_ID);
+export const byoipCidrUpdate = (props: Partial<ByoipCidrResourceProperties>, oldProps: Partial<ByoipCidrResourceProperties> = {}, physicalId = BYOIP_CIDR_ID) =>
+  named(updateEvent(BYOIP_CIDR_RESOURCE_TYPE, physicalId, byoipCidrProps(props), byoipCidrProps(oldProps)), RANGE_LOGICAL_ID);
+export const byoipCidrDelete = (physicalId = BYOIP_CIDR_ID, overrides: Partial<ByoipCidrResourceProperties> = {}) =>
+  named(deleteEvent(BYOIP_CIDR_RESOURCE_TYPE, physicalId, byoipCidrProps(overrides)), RANGE_LOGICAL_ID);
+
+export const advertisementCreate = (overrides: Partial<AdvertisementResourceProperties> = {}) =>
+  named(createEvent(ADVERTISEMENT_RESOURCE_TYPE, advertisementProps(overrides)), ADVERT_LOGICAL_ID);
+export const advertisementUpdate = (props: Partial<AdvertisementResourceProperties>, oldProps: Partial<AdvertisementResourceProperties> = {}, physicalId = ADVERTISEMENT_ID) =>
+  named(updateEvent(ADVERTISEMENT_RESOURCE_TYPE, physicalId, advertisementProps(props), advertisementProps(oldProps)), ADVERT_LOGICAL_ID);
+export const advertisementDelete = (physicalId = ADVERTISEMENT_ID, overrides: Partial<AdvertisementResourceProperties> = {}) =>
+  named(deleteEvent(ADVERTISEMENT_RESOURCE_TYPE, physicalId, advertisementProps(overrides)), ADVERT_LOGICAL_ID);

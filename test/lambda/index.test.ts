@@ -20,7 +20,7 @@ afterEach(() => {
 
 describe('entry points', () => {
   const unknown = { ...byoasnCreate(), ResourceType: 'Custom::Unknown' };
-  const message = "Unknown resource type 'Custom::Unknown': this handler serves Custom::IpamByoasn and Custom::ByoasnCidrAssociation.";
+  const message = "Unknown resource type 'Custom::Unknown': this handler serves Custom::IpamByoasn, Custom::ByoasnCidrAssociation, Custom::ByoipCidr and Custom::ByoipCidrAdvertisement.";
 
   test('onEvent refuses an unknown resource type, before any AWS call', async () => {
     await expect(onEvent(unknown)).rejects.toMatchObject({ message });

@@ -955,6 +955,19 @@ describe('update', () => {
       expectNoMutation();
     });
 
+    test('leaves the new ASN with a warning, and completes, when associations block its deprovisioning (failing would fail the rollback)', async () => {
+      givenAsns(old, attempted('provisioned'));
+      givenCidrs(byoipCidr([association('associated', { Asn: OTHER_ASN })]));
+      ec2.on(DeprovisionIpamByoasnCommand).rejects(ec2Error('IncorrectState', 'The ASN has associations.'));
+
+      await expect(poll(rollback(), cleaning)).resolves.toEqual({ IsComplete: true, Data: provisionedData });
+
+      expect(logs.records()).toContainEqual(expect.objectContaining({
+        level: 'WARN',
+        message: expect.stringMatching(/^left ASN 64497 in ipam-0123456789abcdef0 in place: Asn: cannot deprovision ASN 64497 .*still associated with 203\.0\.113\.0\/24 \(associated\)/),
+      }));
+    });
+
     test('leaves the new ASN with a warning, and completes, when its deprovisioning fails (failing would fail the rollback)', async () => {
       givenAsns(old, attempted('failed-deprovision', { StatusMessage: 'Internal failure' }));
 
