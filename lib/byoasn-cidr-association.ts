@@ -1,7 +1,9 @@
 import { CustomResource, RemovalPolicy, Resource, Token, Tokenization } from 'aws-cdk-lib';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import type { IByoipCidr } from './byoip-cidr';
 import type { IIpamByoasn } from './ipam-byoasn';
 import { ASSOCIATION_ATTRIBUTES, ASSOCIATION_RESOURCE_TYPE, AssociationResourceProperties } from './private/contract';
+import { customResourceOf } from './private/dependencies';
 import { checkRemovalPolicy, reportFindings } from './private/findings';
 import { claimTarget } from './private/ownership';
 import { ByoasnProvider } from './private/provider';
@@ -49,20 +51,33 @@ export interface ByoasnCidrAssociationProps extends ByoasnCidrAssociationOptions
   readonly byoasn: IIpamByoasn;
 
   /**
-   * The BYOIP CIDR to associate with the ASN, in canonical form. It must already be provisioned as a BYOIP
-   * CIDR in the stack's Region.
+   * The BYOIP CIDR to associate with the ASN, in canonical form, provisioned outside this app. It must already
+   * be provisioned as a BYOIP CIDR in the stack's Region. Give exactly one of `cidr` and `byoipCidr`.
    *
    * Allowed: a public IPv4 prefix of /24 or shorter, or a public IPv6 prefix of /56 or shorter.
+   *
+   * @default - the CIDR of `byoipCidr`
    */
-  readonly cidr: string;
+  readonly cidr?: string;
+
+  /**
+   * The BYOIP CIDR to associate with the ASN: a `ByoipCidr` of this app, or one imported with
+   * `ByoipCidr.fromCidr`. The association then depends on a `ByoipCidr` of this app, so that the range is
+   * provisioned before it is associated and disassociated before it is deprovisioned. Give exactly one of
+   * `cidr` and `byoipCidr`.
+   *
+   * @default - the CIDR given as `cidr`
+   */
+  readonly byoipCidr?: IByoipCidr;
 }
 
 /**
  * Associates your ASN with a BYOIP CIDR (AssociateIpamByoasn), and disassociates it when the resource is
  * deleted (DisassociateIpamByoasn).
  *
- * Deployment waits until AWS reports the association `associated`. The association depends on its ASN, so
- * CloudFormation creates it after the ASN is provisioned and deletes it before the ASN is deprovisioned.
+ * Deployment waits until AWS reports the association `associated`. The association depends on its ASN (and on
+ * its `ByoipCidr`, when given one), so CloudFormation creates it after the ASN and the range are provisioned and
+ * deletes it before either is deprovisioned.
  *
  * Declare each association once per app: a second association of the same ASN and CIDR, in any stack, is a
  * synth error, since both would own it.
@@ -70,12 +85,14 @@ export interface ByoasnCidrAssociationProps extends ByoasnCidrAssociationOptions
  * @example
  * declare const asn: IpamByoasn;
  * new ByoasnCidrAssociation(this, 'V6', { byoasn: asn, cidr: '2001:db8:1000::/48' });
+ * declare const range: ByoipCidr;
+ * new ByoasnCidrAssociation(this, 'Range', { byoasn: asn, byoipCidr: range });
  */
 export class ByoasnCidrAssociation extends Resource {
   /** The associated ASN. */
   public readonly asn: number;
 
-  /** The associated CIDR. */
+  /** The associated CIDR (the `cidr` of `byoipCidr` when given one). */
   public readonly cidr: string;
 
   /**
@@ -93,15 +110,21 @@ export class ByoasnCidrAssociation extends Resource {
   constructor(scope: Construct, id: string, props: ByoasnCidrAssociationProps) {
     super(scope, id);
     this.asn = props.byoasn.asn;
-    this.cidr = props.cidr;
+    if ((props.cidr === undefined) === (props.byoipCidr === undefined)) {
+      const got = props.cidr === undefined ? 'neither' : 'both';
+      throw new Error(`${this.node.path}: give exactly one of cidr (a range provisioned outside this app) and byoipCidr (a ByoipCidr, or ByoipCidr.fromCidr); got ${got}.`);
+    }
+    this.cidr = props.cidr ?? props.byoipCidr!.cidr;
 
-    // The CIDR must be publicly advertisable to be advertised with the ASN, but AWS does not say that an
-    // association requires it, so the looser IPv6 bound (/56) applies here.
-    reportFindings(this, Token.isUnresolved(props.cidr) ? [] : checkCidr(props.cidr, { publiclyAdvertisable: false }));
+    // A byoipCidr was checked where it was declared. The CIDR must be publicly advertisable to be advertised with
+    // the ASN, but AWS does not say that an association requires it, so the looser IPv6 bound (/56) applies here.
+    if (props.cidr !== undefined && !Token.isUnresolved(props.cidr)) {
+      reportFindings(this, checkCidr(props.cidr, { publiclyAdvertisable: false }));
+    }
     const removalPolicy = checkRemovalPolicy(this, props.removalPolicy);
     claimTarget(this, {
       kind: 'ByoasnCidrAssociation',
-      identity: { asn: props.byoasn.asn, cidr: props.cidr },
+      identity: { asn: props.byoasn.asn, cidr: this.cidr },
       onDelete: 'disassociates the CIDR',
     });
 
@@ -111,7 +134,7 @@ export class ByoasnCidrAssociation extends Resource {
 
     const properties: AssociationResourceProperties = {
       Asn: Tokenization.stringifyNumber(props.byoasn.asn),
-      Cidr: props.cidr,
+      Cidr: this.cidr,
       AdoptExisting: String(props.adoptExisting ?? false),
     };
     const resource = new CustomResource(this, 'Resource', {
@@ -120,10 +143,13 @@ export class ByoasnCidrAssociation extends Resource {
       properties: { ...properties },
       removalPolicy,
     });
-    // Create after the ASN is provisioned; CloudFormation deletes in reverse, so the association goes first.
-    const asnResource = asnResourceOf(props.byoasn);
-    if (asnResource !== undefined) {
-      resource.node.addDependency(asnResource);
+    // Create after the ASN and the range are provisioned; CloudFormation deletes in reverse, so the association
+    // goes first. Imported ones have no resource to depend on.
+    for (const dependency of [props.byoasn, props.byoipCidr]) {
+      const target = dependency === undefined ? undefined : customResourceOf(dependency);
+      if (target !== undefined) {
+        resource.node.addDependency(target);
+      }
     }
 
     this.associationState = resource.getAttString(ASSOCIATION_ATTRIBUTES.STATE);
@@ -131,12 +157,3 @@ export class ByoasnCidrAssociation extends Resource {
   }
 }
 
-/**
- * The custom resource of an `IpamByoasn` of this app; undefined for an imported one, which has none. The
- * dependency is on that resource, not on the whole construct, because `associateCidr` makes the association
- * a child of the ASN's construct, and depending on one's own parent would be a cycle.
- */
-function asnResourceOf(byoasn: IIpamByoasn): IConstruct | undefined {
-  const child = byoasn.node.tryFindChild('Resource');
-  return child instanceof CustomResource ? child : undefined;
-}

@@ -1,21 +1,25 @@
 import { CustomResource, IResource, RemovalPolicy, Resource, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { ByoasnCidrAssociation, ByoasnCidrAssociationOptions } from './byoasn-cidr-association';
+import type { IByoipCidr } from './byoip-cidr';
 import { BYOASN_ATTRIBUTES, BYOASN_RESOURCE_TYPE, ByoasnResourceProperties } from './private/contract';
 import { reportFindings, checkRemovalPolicy } from './private/findings';
 import { claimTarget } from './private/ownership';
 import { ByoasnProvider } from './private/provider';
-import { checkAsn, checkAuthorizationContext, checkIpamId, parseAuthorizationMessage } from './private/validation';
+import { checkAuthorizationAtSynth } from './private/synth-authorization';
+import { Finding, checkAsn, checkIpamId } from './private/validation';
 import { ByoasnProviderOptions } from './provider-options';
 
 /**
  * The signed authorization that proves you may bring an ASN (or a CIDR) to AWS.
  *
- * Produce both values with `cdk-ipam-byoasn sign`, which prints them as JSON ready to paste here.
+ * Produce both values with `cdk-ipam-byoasn sign --asn ...` (or `--cidr ...`), which prints them as JSON ready
+ * to paste here.
  */
 export interface AuthorizationContext {
   /**
-   * The signed message: `1|aws|ACCOUNT|ASN|YYYYMMDD|SHA256|RSAPSS` for an ASN.
+   * The signed message: `1|aws|ACCOUNT|ASN|YYYYMMDD|SHA256|RSAPSS` for an ASN,
+   * `1|aws|ACCOUNT|CIDR|YYYYMMDD|SHA256|RSAPSS` for a BYOIP CIDR.
    */
   readonly message: string;
 
@@ -50,6 +54,18 @@ export interface IIpamByoasn extends IResource {
    * @param options further settings of the association
    */
   associateCidr(id: string, cidr: string, options?: ByoasnCidrAssociationOptions): ByoasnCidrAssociation;
+
+  /**
+   * Associates the ASN with a BYOIP CIDR of this app (a `ByoipCidr`) or imported (`ByoipCidr.fromCidr`).
+   *
+   * Unlike `associateCidr`, the association then depends on the `ByoipCidr`: the range is provisioned before it
+   * is associated, and disassociated before it is deprovisioned.
+   *
+   * @param id the construct id of the association, a child of this construct
+   * @param byoipCidr the BYOIP CIDR
+   * @param options further settings of the association
+   */
+  associateByoipCidr(id: string, byoipCidr: IByoipCidr, options?: ByoasnCidrAssociationOptions): ByoasnCidrAssociation;
 }
 
 /**
@@ -117,6 +133,10 @@ abstract class IpamByoasnBase extends Resource implements IIpamByoasn {
   public associateCidr(id: string, cidr: string, options: ByoasnCidrAssociationOptions = {}): ByoasnCidrAssociation {
     return new ByoasnCidrAssociation(this, id, { ...options, byoasn: this, cidr });
   }
+
+  public associateByoipCidr(id: string, byoipCidr: IByoipCidr, options: ByoasnCidrAssociationOptions = {}): ByoasnCidrAssociation {
+    return new ByoasnCidrAssociation(this, id, { ...options, byoasn: this, byoipCidr });
+  }
 }
 
 /**
@@ -124,7 +144,8 @@ abstract class IpamByoasnBase extends Resource implements IIpamByoasn {
  * resource is deleted (DeprovisionIpamByoasn).
  *
  * Deployment waits until AWS reports the ASN `provisioned`, and fails with AWS's own status message when
- * provisioning fails. Associations created with `associateCidr` are removed before the ASN is deprovisioned.
+ * provisioning fails. Associations created with `associateCidr` or `associateByoipCidr` are removed before the
+ * ASN is deprovisioned.
  *
  * Declare each ASN of an IPAM once per app: a second `IpamByoasn` of the same IPAM and ASN, in any stack, is a
  * synth error, since both would own the ASN. Elsewhere, reference this construct or import the ASN.
@@ -230,36 +251,19 @@ export class IpamByoasn extends IpamByoasnBase {
 }
 
 /** The synth-time checks of DESIGN §5; unresolved tokens are left to the handler. */
-function validateProps(scope: Construct, props: IpamByoasnProps) {
-  const findings = [];
+function validateProps(scope: Construct, props: IpamByoasnProps): Finding[] {
+  const findings: Finding[] = [];
   if (!Token.isUnresolved(props.asn)) {
     findings.push(...checkAsn(props.asn));
   }
   if (!Token.isUnresolved(props.ipamId)) {
     findings.push(...checkIpamId(props.ipamId));
   }
-  const { message, signature } = props.authorizationContext ?? {};
-  if (message === undefined || signature === undefined) {
-    findings.push({
-      severity: 'error' as const,
-      property: 'authorizationContext',
-      message: 'authorizationContext needs both message and signature; make them with `cdk-ipam-byoasn sign --asn ...`.',
-    });
-    return findings;
-  }
-  const messageResolved = !Token.isUnresolved(message);
-  const signatureResolved = !Token.isUnresolved(signature);
-  if (messageResolved || signatureResolved) {
-    const account = Stack.of(scope).account;
-    const resource = Token.isUnresolved(props.asn)
-      // The ASN is not known yet: compare the message with itself, i.e. skip that comparison.
-      ? parseAuthorizationMessage(message)?.resource ?? ''
-      : String(props.asn);
-    findings.push(...checkAuthorizationContext(message, signature, {
-      resource,
-      kind: 'asn',
-      account: Token.isUnresolved(account) ? undefined : account,
-    }).filter((f) => (f.property.endsWith('.message') ? messageResolved : signatureResolved)));
-  }
+  findings.push(...checkAuthorizationAtSynth(
+    scope,
+    props.authorizationContext,
+    Token.isUnresolved(props.asn) ? undefined : String(props.asn),
+    'asn',
+  ));
   return findings;
 }

@@ -1,8 +1,7 @@
 import { App, CfnParameter, RemovalPolicy } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { ByoasnCidrAssociation, IpamByoasn } from '../lib';
+import { ByoasnCidrAssociation, ByoipCidr, IpamByoasn } from '../lib';
 import { IPAM_ID, SIGNATURE, asnMessage, newStack } from './helpers';
-
 
 function stackWithAsn() {
   const stack = newStack();
@@ -54,7 +53,76 @@ describe('ByoasnCidrAssociation', () => {
           Resource: '*',
         }]),
       },
-    }, 2);
+    }, 1);
+  });
+
+  describe('with a byoipCidr', () => {
+    function addRange(stack: ReturnType<typeof newStack>, cidr = '8.8.8.0/24') {
+      return new ByoipCidr(stack, 'Range', { cidr, authorizationContext: { message: asnMessage(cidr), signature: SIGNATURE } });
+    }
+
+    test('takes its CIDR and depends on the range, so that it is associated after provisioning and removed before', () => {
+      const { stack, asn } = stackWithAsn();
+      const range = addRange(stack);
+      const association = new ByoasnCidrAssociation(stack, 'V4', { byoasn: asn, byoipCidr: range });
+      expect(association.cidr).toBe('8.8.8.0/24');
+      const template = Template.fromStack(stack);
+      const [asnLogicalId] = Object.keys(template.findResources('Custom::IpamByoasn'));
+      const [rangeLogicalId] = Object.keys(template.findResources('Custom::ByoipCidr'));
+      template.hasResource('Custom::ByoasnCidrAssociation', {
+        Properties: { Asn: '64500', Cidr: '8.8.8.0/24', AdoptExisting: 'false' },
+        DependsOn: [asnLogicalId, rangeLogicalId].sort(),
+      });
+      // The range itself depends on nothing of the library.
+      expect(Object.values(template.findResources('Custom::ByoipCidr'))[0].DependsOn).toBeUndefined();
+    });
+
+    test('is made by associateByoipCidr as a child of the ASN, with its options', () => {
+      const { stack, asn } = stackWithAsn();
+      const association = asn.associateByoipCidr('Range', addRange(stack), { adoptExisting: true, removalPolicy: RemovalPolicy.RETAIN });
+      expect(association.node.path).toBe('Stack/Asn/Range');
+      Template.fromStack(stack).hasResource('Custom::ByoasnCidrAssociation', {
+        Properties: { Cidr: '8.8.8.0/24', AdoptExisting: 'true' },
+        DeletionPolicy: 'Retain',
+      });
+    });
+
+    test('depends on a range of another stack through the stacks', () => {
+      const app = new App();
+      const one = newStack('One', app);
+      const range = addRange(one);
+      const two = newStack('Two', app);
+      IpamByoasn.fromIpamByoasnAttributes(two, 'Asn', { ipamId: IPAM_ID, asn: 64500 }).associateByoipCidr('Range', range);
+      Template.fromStack(two).hasResourceProperties('Custom::ByoasnCidrAssociation', { Cidr: '8.8.8.0/24' });
+      expect(two.dependencies).toEqual([one]);
+    });
+
+    test('takes the CIDR of an imported range without a dependency or a second warning', () => {
+      const { stack, asn } = stackWithAsn();
+      asn.associateByoipCidr('Doc', ByoipCidr.fromCidr(stack, 'Range', '203.0.113.0/24'));
+      const template = Template.fromStack(stack);
+      const [asnLogicalId] = Object.keys(template.findResources('Custom::IpamByoasn'));
+      template.hasResource('Custom::ByoasnCidrAssociation', { Properties: { Cidr: '203.0.113.0/24' }, DependsOn: [asnLogicalId] });
+      Annotations.fromStack(stack).hasNoWarning('/Stack/Asn/Doc', Match.anyValue());
+      Annotations.fromStack(stack).hasWarning('/Stack/Range', Match.stringLikeRegexp('reserved for documentation'));
+    });
+
+    test('refuses a byoipCidr and a cidr together, and neither', () => {
+      const { stack, asn } = stackWithAsn();
+      const range = addRange(stack);
+      expect(() => new ByoasnCidrAssociation(stack, 'Both', { byoasn: asn, byoipCidr: range, cidr: '8.8.8.0/24' }))
+        .toThrow('Stack/Both: give exactly one of cidr (a range provisioned outside this app) and byoipCidr (a ByoipCidr, or ByoipCidr.fromCidr); got both.');
+      expect(() => new ByoasnCidrAssociation(stack, 'Neither', { byoasn: asn }))
+        .toThrow('Stack/Neither: give exactly one of cidr (a range provisioned outside this app) and byoipCidr (a ByoipCidr, or ByoipCidr.fromCidr); got neither.');
+      Template.fromStack(stack).resourceCountIs('Custom::ByoasnCidrAssociation', 0);
+    });
+
+    test('counts as the same association as one of the plain cidr', () => {
+      const { stack, asn } = stackWithAsn();
+      asn.associateCidr('Plain', '8.8.8.0/24');
+      expect(() => asn.associateByoipCidr('Range', addRange(stack)))
+        .toThrow("Stack/Asn/Range: asn 64500 and cidr '8.8.8.0/24' are already declared by the ByoasnCidrAssociation at Stack/Asn/Plain.");
+    });
   });
 
   describe('one declaration per ASN and CIDR in an app', () => {

@@ -1,7 +1,7 @@
 import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ByoasnCidrAssociation, IpamByoasn, IpamByoasnProps } from '../lib';
+import { ByoasnCidrAssociation, ByoipCidr, IpamByoasn, IpamByoasnProps } from '../lib';
 import { ACCOUNT, IPAM_ID, SIGNATURE, asnMessage, newStack } from './helpers';
 
 function props(overrides: Partial<IpamByoasnProps> = {}): IpamByoasnProps {
@@ -82,10 +82,10 @@ describe('IpamByoasn', () => {
           'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2::${ACCOUNT}:ipam/`, { 'Fn::GetAtt': ['Ipam', 'IpamId'] }]],
         },
       };
-      // Both handler functions call EC2: onEvent and isComplete.
+      // onEvent and isComplete share one role, so the grant is made once.
       template.resourcePropertiesCountIs('AWS::IAM::Policy', {
         PolicyDocument: { Statement: Match.arrayWith([statement]) },
-      }, 2);
+      }, 1);
     });
 
     test('grants the describe calls on * and nothing of the associations', () => {
@@ -96,7 +96,7 @@ describe('IpamByoasn', () => {
         PolicyDocument: {
           Statement: Match.arrayWith([{ Action: ['ec2:DescribeIpamByoasn', 'ec2:DescribeByoipCidrs'], Effect: 'Allow', Resource: '*' }]),
         },
-      }, 2);
+      }, 1);
       expect(JSON.stringify(template.toJSON())).not.toContain('ec2:AssociateIpamByoasn');
     });
 
@@ -138,6 +138,11 @@ describe('IpamByoasn', () => {
       expect(() => new IpamByoasn(stack, 'Asn', props(overrides))).toThrow(message);
       // Nothing of the library was added to the stack: no provider, no resource.
       expect(Template.fromStack(stack).toJSON().Resources ?? {}).toEqual({});
+    });
+
+    test('refuses an authorization context without a signature', () => {
+      expect(() => new IpamByoasn(newStack(), 'Asn', props({ authorizationContext: { message: asnMessage(64500) } as never })))
+        .toThrow('Stack/Asn: authorizationContext needs both message and signature; make them with `cdk-ipam-byoasn sign --asn ...`.');
     });
 
     test('reports every error at once', () => {
@@ -211,6 +216,30 @@ describe('IpamByoasn', () => {
         Properties: { AdoptExisting: 'true' },
         DeletionPolicy: 'Retain',
       });
+    });
+  });
+
+  describe('associateByoipCidr', () => {
+    test('creates an association, a child of the ASN, that depends on the ASN and the range', () => {
+      const stack = newStack();
+      const asn = new IpamByoasn(stack, 'Asn', props());
+      const range = new ByoipCidr(stack, 'Range', { cidr: '8.8.8.0/24', authorizationContext: { message: asnMessage('8.8.8.0/24'), signature: SIGNATURE } });
+      const association = asn.associateByoipCidr('Prefix', range, { adoptExisting: true });
+      expect(association).toBeInstanceOf(ByoasnCidrAssociation);
+      expect(association.node.path).toBe('Stack/Asn/Prefix');
+      const template = Template.fromStack(stack);
+      const ids = ['Custom::IpamByoasn', 'Custom::ByoipCidr'].map((type) => Object.keys(template.findResources(type))[0]);
+      template.hasResource('Custom::ByoasnCidrAssociation', {
+        Properties: { Asn: '64500', Cidr: '8.8.8.0/24', AdoptExisting: 'true' },
+        DependsOn: ids.sort(),
+      });
+    });
+
+    test('works on an imported ASN', () => {
+      const stack = newStack();
+      const imported = IpamByoasn.fromIpamByoasnAttributes(stack, 'Existing', { ipamId: IPAM_ID, asn: 64500 });
+      imported.associateByoipCidr('Prefix', ByoipCidr.fromCidr(stack, 'Range', '8.8.8.0/24'));
+      Template.fromStack(stack).hasResourceProperties('Custom::ByoasnCidrAssociation', { Asn: '64500', Cidr: '8.8.8.0/24' });
     });
   });
 
