@@ -1,4 +1,4 @@
-import { checkCidr, expiryDate, parseAsn } from './private/validation';
+import { checkCidr, expiryDate, parseAsn } from '../private/validation';
 import { signAuthorizationMessage, verifyAuthorizationSignature } from './private/signing';
 
 /*

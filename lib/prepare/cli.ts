@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 /**
- * `cdk-ipam-byoasn`: build, sign and verify the authorization context for an ASN or a BYOIP CIDR, offline.
+ * `cdk-ipam-byoasn`: build, sign and verify the authorization context for an ASN or a BYOIP CIDR, offline, and
+ * check the whole preparation (certificate, messages, RDAP records, ROAs) before `cdk deploy`.
  *
  *   cdk-ipam-byoasn sign --account 123456789012 --asn 64496 --expires 2027-12-31 --key private-key.pem
  *   cdk-ipam-byoasn verify --message '1|aws|...' --signature '...' --cert certificate.pem
+ *   cdk-ipam-byoasn doctor --asn 64496 --cidr 203.0.113.0/24 --cert certificate.pem --message '...' --signature '...'
  *
  * `main` takes its arguments and its I/O as parameters so that tests run it in-process. Exit status: 0 success,
  * 1 failure (bad value, unusable key, invalid signature), 2 usage error.
@@ -12,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AuthorizationExpiry, AuthorizationMessage } from './authorization';
+import { AuthorizationDoctor, DoctorReport } from './doctor';
 import {
   AuthorizationKeyError,
   checkSignature,
@@ -19,7 +22,7 @@ import {
   signAuthorizationMessage,
   VerificationKey,
 } from './private/signing';
-import { checkAuthorizationContext, checkCidr, Finding, parseAsn, parseAuthorizationMessage } from './private/validation';
+import { checkAuthorizationContext, checkCidr, Finding, parseAsn, parseAuthorizationMessage } from '../private/validation';
 
 /** Where the CLI writes, reads files and finds environment variables; injectable for tests. */
 export interface CliIo {
@@ -37,6 +40,8 @@ const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 
+const COMMANDS: readonly string[] = ['sign', 'verify', 'doctor'];
+
 /** A problem with the command line itself: exit 2, and point at --help. */
 class UsageError extends Error {
 }
@@ -52,12 +57,15 @@ class CliError extends Error {
 const TOOL_HELP = `Usage: ${TOOL} <command> [options]
 
 Builds, signs and verifies the authorization context (message and signature) that AWS
-requires to bring your own ASN, or a BYOIP CIDR, to Amazon VPC IPAM.
+requires to bring your own ASN, or a BYOIP CIDR, to Amazon VPC IPAM, and checks the whole
+preparation before you deploy.
 
 Commands:
   sign      Build the message for an ASN or a CIDR and sign it with your private key.
             Prints {"message": ..., "signature": ...} for the construct's authorizationContext.
   verify    Check a signature with your X.509 certificate or public key, as AWS will.
+  doctor    Check everything AWS will check (certificate, messages, the certificate in your
+            RDAP records, the ROAs) before cdk deploy, and say what to fix.
   help      Show help for a command: ${TOOL} help sign
 
 Options:
@@ -116,6 +124,49 @@ Options:
   -h, --help                Show this help.
 `;
 
+const DOCTOR_HELP = `Usage: ${TOOL} doctor --asn ASN --cert FILE [--cidr CIDR ...]
+         [--message MESSAGE --signature SIGNATURE ...] [--account ID] [options]
+
+Checks, before cdk deploy, what AWS checks when it provisions your ASN and BYOIP CIDRs, and
+prints a checklist: each check passed, warned, failed or not checked (with why), and what to
+fix. Exit status 0 only when nothing failed.
+
+  - the certificate: readable, RSA of 2048 bits or more, valid today;
+  - each message and signature: format, ASN or CIDR, account, expiry, signature;
+  - the RDAP record of the ASN and of each CIDR: the certificate is there, with your key;
+  - the ROA of each CIDR: your ASN (and Amazon's AS16509 and AS14618) may originate it.
+
+Required:
+  --asn ASN                 Your ASN, in asplain notation (e.g. 64496).
+  --cert FILE               The certificate in your RIR records (PEM; the one-line form works).
+
+Options:
+  --cidr CIDR               A BYOIP CIDR to check too. Repeat for each CIDR.
+  --message MESSAGE         An authorization message, with the --signature that follows it.
+  --signature SIGNATURE     Repeat the pair for the ASN's message and each CIDR's.
+  --account ID              The AWS account you deploy to: each message must name it.
+  --json                    Print the checklist as JSON.
+
+Network (every service asked is named in the output; a service that does not answer makes
+its checks "not checked"):
+  --rdap-file FILE          Check a saved RDAP record (curl -s URL > FILE) instead of asking
+                            any registry: no RDAP request at all. Repeat for each record.
+  --rdap-url URL            Ask this RDAP server (e.g. https://rdap.db.ripe.net/) instead of
+                            the one IANA's bootstrap (https://data.iana.org/rdap/) names.
+  --bootstrap-url URL       Read IANA's bootstrap files (asn.json, ipv4.json, ipv6.json) here.
+  --rpki-url URL            The RPKI validation service. Default: RIPEstat's rpki-validation
+                            (https://stat.ripe.net/data/rpki-validation/data.json). A URL with
+                            {asn} and {prefix} works too, e.g. a Routinator's
+                            http://HOST:8323/api/v1/validity/AS{asn}/{prefix}.
+  --timeout SECONDS         The timeout of each request (default 10).
+  -h, --help                Show this help.
+
+Example:
+  ${TOOL} doctor --asn 64496 --cidr 203.0.113.0/24 --cert certificate.pem \\
+    --account 123456789012 \\
+    --message '1|aws|123456789012|64496|20271231|SHA256|RSAPSS' --signature '...'
+`;
+
 // ---------------------------------------------------------------------------------------------------------
 // Entry point
 // ---------------------------------------------------------------------------------------------------------
@@ -132,6 +183,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         return sign(rest, io);
       case 'verify':
         return verify(rest, io);
+      case 'doctor':
+        return await doctor(rest, io);
       case 'help':
         return help(rest, io);
       case '-h':
@@ -143,15 +196,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
         io.stdout.write(`${version()}\n`);
         return EXIT_OK;
       case undefined:
-        throw new UsageError('a command is required: sign or verify.');
+        throw new UsageError('a command is required: sign, verify or doctor.');
       default:
         throw new UsageError(command.startsWith('-')
-          ? `unknown option '${command}'; the command comes first: sign or verify.`
-          : `unknown command '${command}'; the commands are sign and verify.`);
+          ? `unknown option '${command}'; the command comes first: sign, verify or doctor.`
+          : `unknown command '${command}'; the commands are sign, verify and doctor.`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      const prefix = command === 'sign' || command === 'verify' ? `${TOOL} ${command}` : TOOL;
+      const prefix = command !== undefined && COMMANDS.includes(command) ? `${TOOL} ${command}` : TOOL;
       io.stderr.write(`${prefix}: ${e.message}\nRun '${prefix} --help' for usage.\n`);
       return EXIT_USAGE;
     }
@@ -164,14 +217,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
 }
 
 function help(args: readonly string[], io: CliIo): number {
-  const texts = new Map([['sign', SIGN_HELP], ['verify', VERIFY_HELP]]);
+  const texts = new Map([['sign', SIGN_HELP], ['verify', VERIFY_HELP], ['doctor', DOCTOR_HELP]]);
   if (args.length === 0) {
     io.stdout.write(TOOL_HELP);
     return EXIT_OK;
   }
   const text = texts.get(args[0]);
   if (text === undefined || args.length > 1) {
-    throw new UsageError(`no help for '${args.join(' ')}'; the commands are sign and verify.`);
+    throw new UsageError(`no help for '${args.join(' ')}'; the commands are sign, verify and doctor.`);
   }
   io.stdout.write(text);
   return EXIT_OK;
@@ -391,12 +444,96 @@ function verify(args: readonly string[], io: CliIo): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// doctor
+// ---------------------------------------------------------------------------------------------------------
+
+async function doctor(args: readonly string[], io: CliIo): Promise<number> {
+  const values = parse(args, {
+    'asn': { type: 'string' },
+    'cert': { type: 'string' },
+    'cidr': { type: 'string', multiple: true },
+    'message': { type: 'string', multiple: true },
+    'signature': { type: 'string', multiple: true },
+    'account': { type: 'string' },
+    'json': { type: 'boolean' },
+    'rdap-file': { type: 'string', multiple: true },
+    'rdap-url': { type: 'string' },
+    'bootstrap-url': { type: 'string' },
+    'rpki-url': { type: 'string' },
+    'timeout': { type: 'string' },
+    'help': { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.stdout.write(DOCTOR_HELP);
+    return EXIT_OK;
+  }
+  const asnText = required(values, 'asn');
+  const certFile = required(values, 'cert');
+  const messages = list(values.message);
+  const signatures = list(values.signature);
+  if (messages.length !== signatures.length) {
+    throw new UsageError(`give --message and --signature in pairs (got ${messages.length} --message and ${signatures.length} --signature).`);
+  }
+  if (values['rdap-file'] !== undefined && values['rdap-url'] !== undefined) {
+    throw new UsageError('give --rdap-file or --rdap-url, not both: a saved record needs no RDAP server.');
+  }
+  for (const option of ['rdap-url', 'bootstrap-url', 'rpki-url']) {
+    const url = str(values[option]);
+    if (url !== undefined && !/^https?:\/\/[^/\s]+/.test(url)) {
+      throw new UsageError(`--${option} '${url}' is not an http(s) URL.`);
+    }
+  }
+  const timeoutText = str(values.timeout);
+  const timeoutSeconds = timeoutText === undefined ? undefined : Number(timeoutText);
+  if (timeoutSeconds !== undefined && !(timeoutSeconds > 0 && timeoutSeconds <= 300)) {
+    throw new UsageError(`--timeout '${timeoutText}' is not a number of seconds from 0.1 to 300.`);
+  }
+  const parsedAsn = parseAsn(asnText, '--asn');
+  if (parsedAsn.asn === undefined) {
+    throw new CliError(errorsOf(parsedAsn.findings).join(`\n${TOOL} doctor: `));
+  }
+  const certificatePem = readText(io, certFile, '--cert', 'certificate');
+  const rdapRecords = list(values['rdap-file']).map((file) => {
+    const text = readText(io, file, '--rdap-file', 'saved RDAP record');
+    try {
+      JSON.parse(text);
+    } catch {
+      throw new CliError(`--rdap-file ${file}: the file is not JSON. Save the registry's answer as it is: curl -s https://rdap.arin.net/registry/autnum/${parsedAsn.asn} > ${file}`);
+    }
+    return text;
+  });
+
+  let report: DoctorReport;
+  try {
+    report = await AuthorizationDoctor.check({
+      asn: parsedAsn.asn,
+      cidrs: list(values.cidr),
+      certificatePem,
+      certificateName: path.basename(certFile),
+      authorizations: messages.map((message, i) => ({ message, signature: signatures[i] })),
+      account: str(values.account),
+      rdapRecords: values['rdap-file'] === undefined ? undefined : rdapRecords,
+      rdapUrl: str(values['rdap-url']),
+      bootstrapUrl: str(values['bootstrap-url']),
+      rpkiUrl: str(values['rpki-url']),
+      timeoutSeconds,
+    });
+  } catch (e) {
+    throw new CliError(forOptions((e as Error).message.replace(/^AuthorizationDoctor\.check: /gm, ''))
+      .map((line) => line.replace(/^rdapRecords\[\d+\]/, '--rdap-file').replace(/^account /, '--account '))
+      .join(`\n${TOOL} doctor: `));
+  }
+  io.stdout.write(values.json ? report.toJson() : report.toText());
+  return report.ok ? EXIT_OK : EXIT_FAILURE;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------------
 
-type ParsedValues = Record<string, string | boolean | undefined>;
+type ParsedValues = Record<string, string | boolean | string[] | undefined>;
 
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
 
 function parse(args: readonly string[], options: OptionSpec): ParsedValues {
   let result: { values: ParsedValues; positionals: string[] };
@@ -431,8 +568,12 @@ function describeParseError(e: Error & { code?: string }): string {
   return e.message.split('\n')[0];
 }
 
-function str(value: string | boolean | undefined): string | undefined {
+function str(value: string | boolean | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+function list(value: string | boolean | string[] | undefined): string[] {
+  return Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
 }
 
 function required(values: ParsedValues, option: string): string {
@@ -500,8 +641,8 @@ function keyError(e: unknown, option: string, file: string): CliError {
 
 function version(): string {
   try {
-    // lib/cli.js sits one level below package.json, in the repository and in the npm package alike.
-    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version?: string };
+    // lib/prepare/cli.js sits two levels below package.json, in the repository and in the npm package alike.
+    const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';
   } catch {
     return 'unknown';

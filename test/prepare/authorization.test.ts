@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuthorizationExpiry, AuthorizationMessage, AuthorizationSignature } from '../lib/authorization';
+import { AuthorizationExpiry, AuthorizationMessage, AuthorizationSignature } from '../../lib/prepare/authorization';
 import { freezeTime, opensslSign, opensslVerify, PASSPHRASE, removeTestKeys, testKeys } from './keys';
 
 const ACCOUNT = '123456789012';
@@ -333,7 +333,7 @@ describe('AuthorizationSignature', () => {
 
 test('the library module exports only jsii-friendly classes (no free functions)', () => {
   // jsii rejects exported functions; the signing functions are static methods for that reason.
-  const source = fs.readFileSync(path.join(__dirname, '..', 'lib', 'authorization.ts'), 'utf8');
+  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'prepare', 'authorization.ts'), 'utf8');
   expect(source).not.toMatch(/^export (async )?function /m);
   expect(source).not.toMatch(/^export (type|enum|const|let) /m);
 });

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuthorizationSignature } from '../lib/authorization';
-import { main } from '../lib/cli';
+import { AuthorizationSignature } from '../../lib/prepare/authorization';
+import { main } from '../../lib/prepare/cli';
 import { freezeTime, opensslSign, opensslVerify, PASSPHRASE, removeTestKeys, shell, testKeys } from './keys';
 
 interface Run {
@@ -53,8 +53,8 @@ afterAll(() => {
   removeTestKeys();
 });
 
-test('the first line of the CLI source is the shebang (tsc keeps it in lib/cli.js)', () => {
-  const source = fs.readFileSync(path.join(__dirname, '..', 'lib', 'cli.ts'), 'utf8');
+test('the first line of the CLI source is the shebang (tsc keeps it in lib/prepare/cli.js)', () => {
+  const source = fs.readFileSync(path.join(__dirname, '..', '..', 'lib', 'prepare', 'cli.ts'), 'utf8');
   expect(source.split('\n')[0]).toBe('#!/usr/bin/env node');
   expect(source).toContain('if (require.main === module) {');
 });
@@ -66,6 +66,7 @@ describe('help', () => {
     expect(result.stdout).toMatch(/^Usage: cdk-ipam-byoasn <command> \[options\]\n/);
     expect(result.stdout).toContain('  sign      Build the message for an ASN or a CIDR and sign it with your private key.');
     expect(result.stdout).toContain('  verify    Check a signature with your X.509 certificate or public key, as AWS will.');
+    expect(result.stdout).toContain('  doctor    Check everything AWS will check (certificate, messages, the certificate in your');
     expect(result.stdout).toContain('Exit status: 0 success, 1 failure, 2 usage error.');
   });
 
@@ -88,18 +89,18 @@ describe('help', () => {
   });
 
   test('--version prints the package version', async () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
     expect(await run(['--version'])).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 });
 
 describe('usage errors exit 2 and point at the help', () => {
   test.each([
-    [[], 'cdk-ipam-byoasn: a command is required: sign or verify.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
-    [['frobnicate'], 'cdk-ipam-byoasn: unknown command \'frobnicate\'; the commands are sign and verify.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
-    [['--asn', '1'], 'cdk-ipam-byoasn: unknown option \'--asn\'; the command comes first: sign or verify.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
-    [['help', 'frobnicate'], 'cdk-ipam-byoasn: no help for \'frobnicate\'; the commands are sign and verify.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
-    [['help', 'toString'], 'cdk-ipam-byoasn: no help for \'toString\'; the commands are sign and verify.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
+    [[], 'cdk-ipam-byoasn: a command is required: sign, verify or doctor.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
+    [['frobnicate'], 'cdk-ipam-byoasn: unknown command \'frobnicate\'; the commands are sign, verify and doctor.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
+    [['--asn', '1'], 'cdk-ipam-byoasn: unknown option \'--asn\'; the command comes first: sign, verify or doctor.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
+    [['help', 'frobnicate'], 'cdk-ipam-byoasn: no help for \'frobnicate\'; the commands are sign, verify and doctor.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
+    [['help', 'toString'], 'cdk-ipam-byoasn: no help for \'toString\'; the commands are sign, verify and doctor.\nRun \'cdk-ipam-byoasn --help\' for usage.\n'],
   ])('%j', async (argv, stderr) => {
     expect(await run(argv)).toEqual({ code: 2, stdout: '', stderr });
   });

@@ -33,8 +33,9 @@ export interface TestKeys {
   readonly otherKey: string;
   readonly otherCertificate: string;
   readonly otherCertificatePem: string;
-  /** A 1024-bit RSA key: too small. */
+  /** A 1024-bit RSA key: too small, and a certificate for it. */
   readonly smallKey: string;
+  readonly smallCertificate: string;
   /** An EC P-256 key, and a certificate for it. */
   readonly ecKey: string;
   readonly ecCertificate: string;
@@ -94,6 +95,9 @@ function generate(): TestKeys {
   const otherKey = write('other-key.pem', other.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   const otherCertificate = selfSign(otherKey, 'other-certificate.pem');
 
+  const smallKey = write('small-key.pem', crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey
+    .export({ type: 'pkcs8', format: 'pem' }).toString());
+
   const ec = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const ecKey = write('ec-key.pem', ec.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
 
@@ -116,8 +120,8 @@ function generate(): TestKeys {
     otherKey,
     otherCertificate,
     otherCertificatePem: fs.readFileSync(otherCertificate, 'utf8'),
-    smallKey: write('small-key.pem', crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey
-      .export({ type: 'pkcs8', format: 'pem' }).toString()),
+    smallKey,
+    smallCertificate: selfSign(smallKey, 'small-certificate.pem'),
     ecKey,
     ecCertificate: selfSign(ecKey, 'ec-certificate.pem'),
     ed25519Key: write('ed25519-key.pem', crypto.generateKeyPairSync('ed25519').privateKey

@@ -7,7 +7,7 @@
  * (`openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:-1 -sign key.pem | openssl base64 |
  * tr -- '+=/' '-_~' | tr -d '\n'`) produces, byte for byte in format (PSS itself is randomised).
  *
- * Internal: the public API is `AuthorizationSignature` in lib/authorization.ts (jsii allows no free functions);
+ * Internal: the public API is `AuthorizationSignature` in lib/prepare/authorization.ts (jsii allows no free functions);
  * the CLI uses the richer results here (why a signature is invalid, the certificate's dates).
  */
 import * as crypto from 'node:crypto';
