@@ -1,62 +1,140 @@
-// Benchmarks with budgets: the handler bundle's size and cold-load time (Lambda cold starts pay both), and
-// synth time of a large stack (5 ASNs, 20 associations). Prints a table; exits 1 if a budget is exceeded.
-// Run through `npm run bench`, which builds first.
+// `npm run bench` (which builds first): this library side by side with the AwsCustomResource way, in one
+// process run, printed as one markdown table and written to bench/results.json. README "Benchmarks" explains
+// every row. Exits 1 when the handler's cold load is over 0.4x the baseline's, or when a create and destroy
+// makes EC2 calls beyond what the lifecycle needs.
+//
+//   node scripts/bench.mjs [--rounds 7] [--cold-runs 15]
 import { execFileSync } from 'node:child_process';
-import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { parseArgs } from 'node:util';
+import { measureColdStart } from './bench/cold-start.mjs';
+import { REALISTIC_DELAYS, loadTestModules, measureBaselineEconomy, measureEconomy } from './bench/economy.mjs';
+import { largestN, measureStacks } from './bench/stacks.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = join(root, 'assets', 'handler', 'index.js');
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, 'cold-runs': { type: 'string', default: '15' } } });
+const NS = [1, 10, 50, 200];
+const RESOURCE_LIMIT = 500;
+const COLD_LOAD_TARGET = 0.4;
+const started = Date.now();
+// The SDK warns once per process that Node 20 support ends; it says nothing about the results.
+process.removeAllListeners('warning');
 
-function timeProcess(code, runs) {
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    const out = execFileSync(process.execPath, ['-e', code], { cwd: root, encoding: 'utf8' });
-    samples.push(Number(out.trim().split('\n').pop()));
-  }
-  return median(samples);
+const log = (message) => process.stderr.write(`bench: ${message}\n`);
+
+log(`synthesizing 1 ASN with N = ${NS.join(', ')} associations, both ways, ${args.rounds} interleaved rounds`);
+const stacks = measureStacks(NS, Number(args.rounds));
+const limits = { library: largestN('library', stacks.library, RESOURCE_LIMIT), baseline: largestN('baseline', stacks.baseline, RESOURCE_LIMIT) };
+
+log(`loading both handlers in fresh Node processes, ${args['cold-runs']} interleaved rounds`);
+const cold = measureColdStart(Number(args['cold-runs']));
+
+log('deploying and destroying the example app against the EC2 emulator, with instant and realistic AWS timings');
+const modules = loadTestModules();
+const economy = {
+  instant: { library: await measureEconomy({}, modules), baseline: await measureBaselineEconomy({}, modules) },
+  realistic: { library: await measureEconomy(REALISTIC_DELAYS, modules), baseline: await measureBaselineEconomy(REALISTIC_DELAYS, modules) },
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------------------------------------
+
+const int = (n) => Math.round(n).toLocaleString('en-US');
+const kib = (bytes) => `${(bytes / 1024).toLocaleString('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 })} KiB`;
+const ms = (n) => `${n.toLocaleString('en-US', { maximumFractionDigits: 0 })} ms`;
+const ratio = (a, b) => (b === 0 ? '–' : `${(a / b).toFixed(2)}x`);
+const rows = [];
+const row = (measure, library, baseline, format = int, ratioText = ratio(library, baseline)) => rows.push([measure, format(library), format(baseline), ratioText]);
+const perAssociation = (flavour, key) => (stacks[flavour][NS.at(-1)][key] - stacks[flavour][NS[0]][key]) / (NS.at(-1) - NS[0]);
+const typeCount = (flavour, n, type) => stacks[flavour][n].byType[type] ?? 0;
+
+for (const n of NS) {
+  row(`Template bytes, N=${n}`, stacks.library[n].templateBytes, stacks.baseline[n].templateBytes);
 }
+row('Template bytes per association', perAssociation('library', 'templateBytes'), perAssociation('baseline', 'templateBytes'));
+for (const n of NS) {
+  row(`CloudFormation resources, N=${n}`, stacks.library[n].resources, stacks.baseline[n].resources);
+}
+row('Resources per association', perAssociation('library', 'resources'), perAssociation('baseline', 'resources'));
+row('Fixed resources (provider + 1 ASN)', limits.library.fixed, limits.baseline.fixed);
+row(`Largest N under ${RESOURCE_LIMIT} resources`, limits.library.n, limits.baseline.n);
+row('Lambda functions', typeCount('library', 1, 'AWS::Lambda::Function'), typeCount('baseline', 1, 'AWS::Lambda::Function'));
+row('IAM roles', typeCount('library', 1, 'AWS::IAM::Role'), typeCount('baseline', 1, 'AWS::IAM::Role'));
+row(`IAM policies, N=${NS.at(-1)}`, typeCount('library', NS.at(-1), 'AWS::IAM::Policy'), typeCount('baseline', NS.at(-1), 'AWS::IAM::Policy'));
+row('Log groups', typeCount('library', 1, 'AWS::Logs::LogGroup'), typeCount('baseline', 1, 'AWS::Logs::LogGroup'));
+row('State machines', typeCount('library', 1, 'AWS::StepFunctions::StateMachine'), typeCount('baseline', 1, 'AWS::StepFunctions::StateMachine'));
+for (const n of NS) {
+  row(`Synth time, N=${n} (median of ${args.rounds})`, stacks.library[n].synthMedianMs, stacks.baseline[n].synthMedianMs, ms);
+}
+row('Handler asset, raw', cold.library.rawBytes, cold.baseline.rawBytes, kib);
+row('Handler asset, gzip', cold.library.gzipBytes, cold.baseline.gzipBytes, kib);
+row('Code loaded at cold start', cold.library.loadedBytes, cold.baseline.loadedBytes, kib);
+row(`Cold load (median of ${cold.runs})`, cold.library.loadMs, cold.baseline.loadMs, ms);
+for (const timing of ['instant', 'realistic']) {
+  const { library, baseline } = economy[timing];
+  // A baseline that failed made fewer calls only because it gave up: no ratio then.
+  const failed = baseline.failures.length > 0;
+  rows.push([`EC2 calls, create + destroy, ${timing} AWS`, int(library.ec2Calls), `${int(baseline.ec2Calls)}${failed ? ' (failed)' : ''}`, failed ? '–' : ratio(library.ec2Calls, baseline.ec2Calls)]);
+}
+rows.push(['Outcome with realistic AWS timings', 'created and destroyed', economy.realistic.baseline.outcome, '–']);
 
-const results = [];
-const record = (name, value, unit, budget) => results.push({ name, value, unit, budget, ok: value <= budget });
+const header = ['Measure', 'cdk-ipam-byoasn', 'AwsCustomResource', 'ratio'];
+const table = [
+  `| ${header.join(' | ')} |`,
+  `|${['---', '---:', '---:', '---:'].join('|')}|`,
+  ...rows.map((r) => `| ${r.join(' | ')} |`),
+].join('\n');
 
-const code = readFileSync(bundle);
-record('handler bundle size', code.length / 1024, 'KiB', 2048);
-record('handler bundle size, zipped (gzip)', gzipSync(code).length / 1024, 'KiB', 512);
+const realistic = economy.realistic.library;
+const notes = [
+  'Ratio: cdk-ipam-byoasn ÷ AwsCustomResource (below 1 is better, except for the largest N).',
+  'N: associations of one ASN. AwsCustomResource: one per ASN and per association, `installLatestAwsSdk: false`, Provision/Deprovision and Associate/Disassociate calls. It cannot wait: it returns as soon as AWS accepts a call, so an association starts while its ASN is still `pending-provision`.',
+  `Cold load: \`require\` of the handler in a fresh Node ${cold.node} process; the baseline loads aws-cdk-lib's AwsCustomResource handler plus the \`@aws-sdk/client-ec2\` it takes from the Lambda runtime. Target: at most ${COLD_LOAD_TARGET}x.`,
+  `EC2 calls: the example app (1 ASN, 2 associations) against the EC2 emulator. The minimum the lifecycle needs (6 mutations, one read before each, one read per isComplete poll) is ${economy.instant.library.minimum} with instant AWS and ${realistic.minimum} with realistic timings (ASN ${REALISTIC_DELAYS.provisionAsn / 60_000} min to provision, ${REALISTIC_DELAYS.deprovisionAsn / 60_000} min to deprovision; association ${REALISTIC_DELAYS.associate / 1000} s, disassociation ${REALISTIC_DELAYS.disassociate / 1000} s; ${realistic.invocations.isComplete} polls at 10 s). With realistic timings the baseline fails: ${economy.realistic.baseline.failures.join('; ')}.`,
+];
+console.log(`${table}\n\n${notes.map((n) => `- ${n}`).join('\n')}`);
 
-// A fresh process per sample: the cost of loading the bundle in a new Lambda execution environment.
-record('handler cold load (require), median of 7', timeProcess(
-  `const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});console.log(Number(process.hrtime.bigint()-t)/1e6)`, 7), 'ms', 300);
+// ---------------------------------------------------------------------------------------------------------------
+// Results file and checks
+// ---------------------------------------------------------------------------------------------------------------
 
-// Synth of a large stack from the compiled library.
-const outdir = mkdtempSync(join(tmpdir(), 'byoasn-bench-'));
+const coldRatio = cold.library.loadMs / cold.baseline.loadMs;
+const checks = [
+  { name: `cold load at most ${COLD_LOAD_TARGET}x the baseline`, ok: coldRatio <= COLD_LOAD_TARGET, value: Number(coldRatio.toFixed(3)) },
+  ...['instant', 'realistic'].map((timing) => ({
+    name: `EC2 calls, ${timing} AWS, at the lifecycle's minimum`,
+    ok: economy[timing].library.ec2Calls === economy[timing].library.minimum,
+    value: `${economy[timing].library.ec2Calls} of ${economy[timing].library.minimum}`,
+  })),
+];
+let commit;
 try {
-  record('synth of 5 ASNs + 20 associations, median of 3', timeProcess(`
-    const t=process.hrtime.bigint();
-    const { App, Stack } = require('aws-cdk-lib');
-    const { IpamByoasn } = require('./lib');
-    const app = new App({ outdir: ${JSON.stringify(outdir)} });
-    const stack = new Stack(app, 'Bench', { env: { account: '123456789012', region: 'us-east-1' } });
-    for (let i = 0; i < 5; i++) {
-      const asn = 64000 + i;
-      const byoasn = new IpamByoasn(stack, 'Asn' + i, { ipamId: 'ipam-0123456789abcdef' + i, asn,
-        authorizationContext: { message: '1|aws|123456789012|' + asn + '|20991231|SHA256|RSAPSS', signature: 'A'.repeat(342) + '__' } });
-      for (let j = 0; j < 4; j++) byoasn.associateCidr('C' + j, '8.' + i + '.' + j + '.0/24');
-    }
-    app.synth();
-    console.log(Number(process.hrtime.bigint()-t)/1e6)`, 3), 'ms', 15000);
-} finally {
-  rmSync(outdir, { recursive: true, force: true });
+  commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+} catch {
+  commit = undefined;
 }
+mkdirSync(join(root, 'bench'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results.json'), `${JSON.stringify({
+  generatedAt: new Date().toISOString(),
+  commit,
+  node: process.version,
+  platform: `${process.platform} ${process.arch}`,
+  command: 'npm run bench',
+  settings: { associations: NS, synthRounds: Number(args.rounds), coldRuns: cold.runs, resourceLimit: RESOURCE_LIMIT, realisticDelaysMs: REALISTIC_DELAYS },
+  table,
+  stacks,
+  largestN: limits,
+  coldStart: cold,
+  economy,
+  checks,
+  durationSeconds: Math.round((Date.now() - started) / 1000),
+}, null, 2)}\n`);
 
-console.log('benchmark'.padEnd(48), 'value'.padStart(10), 'budget'.padStart(10), '');
-for (const r of results) {
-  console.log(r.name.padEnd(48), `${r.value.toFixed(1)} ${r.unit}`.padStart(10), `${r.budget} ${r.unit}`.padStart(10), r.ok ? 'ok' : 'OVER BUDGET');
+for (const check of checks) {
+  log(`${check.ok ? 'ok  ' : 'FAIL'} ${check.name} (${check.value})`);
 }
-const over = results.filter((r) => !r.ok).length;
-console.log(`${results.length - over} passed, ${over} failed`);
-process.exitCode = over === 0 ? 0 : 1;
+log(`wrote bench/results.json in ${Math.round((Date.now() - started) / 1000)} s`);
+process.exitCode = checks.every((c) => c.ok) ? 0 : 1;

@@ -55,8 +55,11 @@ export class ByoasnProvider extends Construct {
   /** The service token that the library's custom resources point at. */
   public readonly serviceToken: string;
 
-  /** The user handler functions (onEvent and isComplete): both call EC2, so both get every grant. */
-  private readonly handlers: lambda.Function[];
+  /**
+   * The role of the user handler functions (onEvent and isComplete): both call EC2 and read the stack, so they
+   * share one role, and every grant is made once, to it.
+   */
+  private readonly handlerRole: iam.Role;
 
   /** Policy statements already granted, by a key of their content, so that 20 constructs add one statement. */
   private readonly granted = new Set<string>();
@@ -72,12 +75,21 @@ export class ByoasnProvider extends Construct {
     if (!existsSync(join(HANDLER_ASSET_DIR, 'index.js'))) {
       throw new Error(`cdk-ipam-byoasn: the handler bundle is missing at ${HANDLER_ASSET_DIR}. The published package ships it; in a clone of the repository, run 'npm run build' first.`);
     }
+    // What the provider adds to a stack, kept to what it needs (README "Benchmarks", fixed footprint): one log
+    // group for all five functions (each request's lines carry its RequestId and LogicalResourceId), one role for
+    // the two user functions, and one for the framework's isComplete and onTimeout functions.
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.handlerRole = lambdaRole(this, 'HandlerRole');
     // One asset serves both functions: the same hash, staged and uploaded once.
     const code = lambda.Code.fromAsset(HANDLER_ASSET_DIR);
     const makeHandler = (id: string, handler: string, description: string) => new lambda.Function(this, id, {
       code,
       handler,
       description,
+      role: this.handlerRole,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -86,17 +98,13 @@ export class ByoasnProvider extends Construct {
       // connections, with backoff, can take minutes: the handler bounds its calls with a deadline taken from the
       // context's remaining time, so a long run of retries ends in the handler's own error, not a Lambda timeout.
       timeout: HANDLER_TIMEOUT,
-      logGroup: new logs.LogGroup(this, `${id}Logs`, {
-        retention: settings.logRetention,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      logGroup,
       environment: {
         POWERTOOLS_SERVICE_NAME: 'cdk-ipam-byoasn',
       },
     });
     const onEvent = makeHandler('OnEvent', 'index.onEvent', 'cdk-ipam-byoasn: starts provisioning, association and their removal');
     const isComplete = makeHandler('IsComplete', 'index.isComplete', 'cdk-ipam-byoasn: asks EC2 whether an operation has finished');
-    this.handlers = [onEvent, isComplete];
     // The handler reads the stack's status to tell a rollback from a forward update (DESIGN §6): only this stack.
     this.grant(['cloudformation:DescribeStacks'], [Stack.of(this).stackId]);
 
@@ -105,10 +113,10 @@ export class ByoasnProvider extends Construct {
       isCompleteHandler: isComplete,
       queryInterval: Duration.seconds(settings.queryIntervalSeconds),
       totalTimeout: Duration.seconds(settings.totalTimeoutSeconds),
-      logGroup: new logs.LogGroup(this, 'FrameworkLogs', {
-        retention: settings.logRetention,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      logGroup,
+      // The framework's isComplete and onTimeout functions share a role, as the framework allows; its onEvent
+      // function keeps a role of its own (it may start the state machine, which invokes the other two).
+      frameworkCompleteAndTimeoutRole: lambdaRole(this, 'FrameworkCompleteAndTimeoutRole'),
     });
     this.serviceToken = provider.serviceToken;
   }
@@ -123,9 +131,7 @@ export class ByoasnProvider extends Construct {
       return;
     }
     this.granted.add(key);
-    for (const handler of this.handlers) {
-      handler.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    }
+    this.handlerRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
   }
 
   private checkCompatible(scope: IConstruct, options: ByoasnProviderOptions, requested: ResolvedOptions): void {
@@ -143,6 +149,14 @@ export class ByoasnProvider extends Construct {
       throw new Error(`${scope.node.path}: providerOptions asks for ${conflicts.join(' and ')}, but this stack's cdk-ipam-byoasn provider was already created by ${this.createdBy}. One provider serves the whole stack: pass the same providerOptions to every construct of the stack, or only to the first one.`);
     }
   }
+}
+
+/** A role for Lambda functions, as `lambda.Function` creates by default (basic execution: logs only). */
+function lambdaRole(scope: Construct, id: string): iam.Role {
+  return new iam.Role(scope, id, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+  });
 }
 
 function resolveOptions(scope: IConstruct, options: ByoasnProviderOptions): ResolvedOptions {

@@ -31,10 +31,10 @@ describe('the provider', () => {
     template.resourceCountIs('AWS::Lambda::Function', 5);
     expect(stack.node.findAll().filter((c) => c instanceof ByoasnProvider)).toHaveLength(1);
 
-    // The shared grants are added once, the IPAM-scoped one once per IPAM.
+    // The shared grants are added once, the IPAM-scoped one once per IPAM, to the one role of both handlers.
     const policies = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p).includes('ec2:'));
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(1);
     for (const policy of policies) {
       const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string[] }>;
       expect(statements.filter((s) => s.Action.includes('ec2:AssociateIpamByoasn'))).toHaveLength(1);
@@ -86,17 +86,73 @@ describe('the provider', () => {
     }
   });
 
-  test('keeps logs for one month by default, in log groups of its own', () => {
+  test('keeps logs for one month by default, in one log group of its own for all five functions', () => {
     const stack = newStack();
     addAsn(stack, 'Asn', 64500);
-    Template.fromStack(stack).resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 3);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30 }, 1);
+    const [logGroupId] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+    const functions = Object.values(template.findResources('AWS::Lambda::Function'));
+    expect(functions).toHaveLength(5);
+    for (const fn of functions) {
+      expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: logGroupId });
+    }
+  });
+
+  test('adds 15 resources to a stack, whatever its number of ASNs and associations', () => {
+    const counts = (asns: number) => {
+      const stack = newStack();
+      for (let i = 0; i < asns; i++) {
+        const asn = addAsn(stack, `Asn${i}`, 64500 + i, undefined, `ipam-0123456789abcdef${i}`);
+        asn.associateCidr('Cidr', `8.${i}.0.0/24`);
+      }
+      const resources = Object.values(Template.fromStack(stack).toJSON().Resources as Record<string, { Type: string }>);
+      const byType: Record<string, number> = {};
+      for (const r of resources.filter((r) => !r.Type.startsWith('Custom::'))) {
+        byType[r.Type] = (byType[r.Type] ?? 0) + 1;
+      }
+      return byType;
+    };
+    const expected = {
+      'AWS::Logs::LogGroup': 1,
+      // The handlers' role; the framework's onEvent role; its isComplete and onTimeout role; the state machine's.
+      'AWS::IAM::Role': 4,
+      'AWS::IAM::Policy': 4,
+      'AWS::Lambda::Function': 5,
+      'AWS::StepFunctions::StateMachine': 1,
+    };
+    expect(counts(1)).toEqual(expected);
+    expect(counts(3)).toEqual(expected);
+  });
+
+  test('gives onEvent and isComplete one role, and the framework\'s isComplete and onTimeout another, without a dependency cycle', () => {
+    const stack = newStack();
+    addAsn(stack, 'Asn', 64500);
+    const template = Template.fromStack(stack).toJSON() as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: string[] }> };
+    // The logical ids of the roles of the functions with this handler.
+    const roleOf = (handler: string) => Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties?.Handler === handler)
+      .map((r) => (r.Properties?.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+    const [onEventRole] = roleOf('index.onEvent');
+    expect(roleOf('index.isComplete')).toEqual([onEventRole]);
+    const [frameworkCompleteRole] = roleOf('framework.isComplete');
+    expect(roleOf('framework.onTimeout')).toEqual([frameworkCompleteRole]);
+    const [frameworkOnEventRole] = roleOf('framework.onEvent');
+    expect(new Set([onEventRole, frameworkCompleteRole, frameworkOnEventRole]).size).toBe(3);
+    // The handlers' role may do what the handler does, and nothing of the framework's (invoke, start executions).
+    const handlerPolicies = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: onEventRole }]));
+    expect(handlerPolicies).toHaveLength(1);
+    expect(JSON.stringify(handlerPolicies[0])).not.toMatch(/lambda:|states:/);
+    expect(dependencyCycle(template.Resources)).toEqual([]);
   });
 
   test('applies queryInterval, totalTimeout and logRetention', () => {
     const stack = newStack();
     addAsn(stack, 'Asn', 64500, { queryInterval: Duration.seconds(30), totalTimeout: Duration.minutes(20), logRetention: RetentionDays.ONE_WEEK });
     const template = Template.fromStack(stack);
-    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 3);
+    template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 7 }, 1);
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
     const definition = JSON.stringify(stack.resolve(machine.Properties.DefinitionString));
     expect(definition).toContain('\\"IntervalSeconds\\":30');
@@ -149,7 +205,7 @@ describe('the provider', () => {
     const statement = { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } };
     const policies = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p).includes('ec2:'));
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(1);
     for (const policy of policies) {
       const statements = policy.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>;
       expect(statements.filter((s) => JSON.stringify(s).includes('cloudformation:'))).toEqual([statement]);
@@ -183,3 +239,40 @@ describe('the provider', () => {
     expect(template).toContain(`:ec2::${ACCOUNT}:ipam/${IPAM_ID}`);
   });
 });
+
+/** Logical ids on a cycle of Ref, Fn::GetAtt and DependsOn (CloudFormation refuses such a template); empty if none. */
+function dependencyCycle(resources: Record<string, { Properties?: unknown; DependsOn?: string | string[] }>): string[] {
+  const edges = new Map<string, Set<string>>();
+  for (const [id, resource] of Object.entries(resources)) {
+    const found = new Set<string>([resource.DependsOn ?? []].flat());
+    const visit = (value: unknown): void => {
+      if (Array.isArray(value)) {
+        value.forEach(visit);
+      } else if (value !== null && typeof value === 'object') {
+        const record = value as Record<string, unknown>;
+        if (typeof record.Ref === 'string') {
+          found.add(record.Ref);
+        }
+        if (Array.isArray(record['Fn::GetAtt'])) {
+          found.add(String(record['Fn::GetAtt'][0]));
+        }
+        Object.values(record).forEach(visit);
+      }
+    };
+    visit(resource.Properties);
+    edges.set(id, new Set([...found].filter((d) => d in resources)));
+  }
+  // Kahn's algorithm: what cannot be ordered is on (or behind) a cycle.
+  const remaining = new Map(edges);
+  let progressed = true;
+  while (progressed) {
+    progressed = false;
+    for (const [id, deps] of remaining) {
+      if ([...deps].every((d) => !remaining.has(d))) {
+        remaining.delete(id);
+        progressed = true;
+      }
+    }
+  }
+  return [...remaining.keys()];
+}
