@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
+import { ByoipExampleStack } from '../../example/byoip-example-stack';
 import { ExampleStack } from '../../example/example-stack';
 
 /** A CloudFormation resource as it stands in a template. */
@@ -53,4 +54,12 @@ export const EXAMPLE_CIDRS = ['203.0.113.0/24', '2001:db8:1000::/48'];
 /** The example app of cdk.json, synthesized. */
 export function synthesizeExample(): SynthesizedStack {
   return synthesize((app) => new ExampleStack(app, 'ByoasnExample'));
+}
+
+/** The address ranges that the BYOIP example app brings itself (ByoipCidr resources): seeded nowhere. */
+export const BYOIP_EXAMPLE_CIDRS = ['198.51.100.0/24', '2001:db8:2000::/48'];
+
+/** The second stack of the example app, ByoipExample: ranges, ASN, associations, advertisement. */
+export function synthesizeByoipExample(): SynthesizedStack {
+  return synthesize((app) => new ByoipExampleStack(app, 'ByoipExample'));
 }
