@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'assets/**', 'cdk.out/**', '**/cdk.out/**', 'coverage/**', '**/*.js', '**/*.d.ts', 'test/**/*.snapshot/**'],
+    ignores: ['node_modules/**', 'assets/**', 'cdk.out/**', '**/cdk.out/**', 'coverage/**', '**/*.js', '**/*.d.ts', 'test/**/*.snapshot/**', 'test/.snippets/**', 'reports/**'],
   },
   ...tseslint.configs.recommended,
   {

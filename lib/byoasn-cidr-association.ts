@@ -107,6 +107,11 @@ export class ByoasnCidrAssociation extends Resource {
    */
   public readonly associationStatusMessage: string;
 
+  /**
+   * @param scope the construct scope
+   * @param id the construct id
+   * @param props the ASN and the CIDR to associate with it
+   */
   constructor(scope: Construct, id: string, props: ByoasnCidrAssociationProps) {
     super(scope, id);
     this.asn = props.byoasn.asn;

@@ -106,6 +106,11 @@ export class ByoipCidrAdvertisement extends Resource {
    */
   public readonly advertisementStatusMessage: string;
 
+  /**
+   * @param scope the construct scope
+   * @param id the construct id
+   * @param props the range to advertise, and the ASN to advertise it with
+   */
   constructor(scope: Construct, id: string, props: ByoipCidrAdvertisementProps) {
     super(scope, id);
     this.cidr = props.byoipCidr.cidr;

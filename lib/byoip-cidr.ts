@@ -123,6 +123,10 @@ export class ByoipCidr extends Resource implements IByoipCidr {
   /**
    * References a range brought to AWS outside this app, e.g. to associate it with an ASN or advertise it.
    * The range is validated, but never owned: nothing of this app provisions or deprovisions it.
+   *
+   * @param scope the construct scope
+   * @param id the construct id
+   * @param cidr the range, e.g. `203.0.113.0/24` or `2001:db8::/48`
    */
   public static fromCidr(scope: Construct, id: string, cidr: string): IByoipCidr {
     class Import extends Resource implements IByoipCidr {
@@ -159,6 +163,11 @@ export class ByoipCidr extends Resource implements IByoipCidr {
    */
   public readonly byoipCidrPoolId: string;
 
+  /**
+   * @param scope the construct scope
+   * @param id the construct id
+   * @param props the range, its authorization and how to provision it
+   */
   constructor(scope: Construct, id: string, props: ByoipCidrProps) {
     super(scope, id);
     this.cidr = props.cidr;

@@ -130,10 +130,25 @@ abstract class IpamByoasnBase extends Resource implements IIpamByoasn {
   public abstract readonly asn: number;
   public abstract readonly ipamId: string;
 
+  /**
+   * Associates the ASN with a BYOIP CIDR, so that the CIDR can be advertised with this ASN as its origin.
+   *
+   * @param id the construct id of the association, a child of this construct
+   * @param cidr the BYOIP CIDR, in canonical form, e.g. `203.0.113.0/24` or `2001:db8:1000::/48`
+   * @param options further settings of the association
+   */
   public associateCidr(id: string, cidr: string, options: ByoasnCidrAssociationOptions = {}): ByoasnCidrAssociation {
     return new ByoasnCidrAssociation(this, id, { ...options, byoasn: this, cidr });
   }
 
+  /**
+   * Associates the ASN with a BYOIP CIDR of this app (a `ByoipCidr`) or imported (`ByoipCidr.fromCidr`); the
+   * association then depends on the `ByoipCidr`.
+   *
+   * @param id the construct id of the association, a child of this construct
+   * @param byoipCidr the BYOIP CIDR
+   * @param options further settings of the association
+   */
   public associateByoipCidr(id: string, byoipCidr: IByoipCidr, options: ByoasnCidrAssociationOptions = {}): ByoasnCidrAssociation {
     return new ByoasnCidrAssociation(this, id, { ...options, byoasn: this, byoipCidr });
   }
@@ -165,6 +180,10 @@ abstract class IpamByoasnBase extends Resource implements IIpamByoasn {
 export class IpamByoasn extends IpamByoasnBase {
   /**
    * References an ASN already provisioned to an IPAM outside this app, so that CIDRs can be associated with it.
+   *
+   * @param scope the construct scope
+   * @param id the construct id
+   * @param attrs the ASN and the IPAM it is provisioned to
    */
   public static fromIpamByoasnAttributes(scope: Construct, id: string, attrs: IpamByoasnAttributes): IIpamByoasn {
     class Import extends IpamByoasnBase {
@@ -206,6 +225,11 @@ export class IpamByoasn extends IpamByoasnBase {
    */
   public readonly byoasnStatusMessage: string;
 
+  /**
+   * @param scope the construct scope
+   * @param id the construct id
+   * @param props the ASN, its authorization and the IPAM to provision it to
+   */
   constructor(scope: Construct, id: string, props: IpamByoasnProps) {
     super(scope, id);
     this.asn = props.asn;

@@ -15,7 +15,7 @@
 //   function gets its role's credentials in the environment (AWS_ACCESS_KEY_ID, ...); the chain here reads the
 //   environment, then the container and instance metadata endpoints, as the default chain does after the profiles.
 import { build } from 'esbuild';
-import { mkdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,5 +98,42 @@ if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathS
   const outdir = join(root, 'assets', 'handler');
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
-  await build(handlerBuildOptions());
+  const result = await build({ ...handlerBuildOptions(), metafile: true });
+  writeFileSync(join(outdir, 'THIRD-PARTY-NOTICES.md'), thirdPartyNotices(result.metafile));
+}
+
+/**
+ * The notice that ships beside the bundle: every package whose code is in it, with its version, its license and
+ * the text of its license (and NOTICE) files. Minified, the bundle keeps none of their comments.
+ */
+export function thirdPartyNotices(metafile) {
+  const packages = new Map();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match && !packages.has(match[1])) {
+      packages.set(match[1], JSON.parse(readFileSync(join(root, match[1], 'package.json'), 'utf8')));
+    }
+  }
+  // Identical license texts (most of the SDK's packages carry the same Apache-2.0 file) are printed once, after
+  // the list of the packages they cover.
+  const byText = new Map();
+  for (const [dir, pkg] of [...packages.entries()].sort(([, a], [, b]) => a.name.localeCompare(b.name))) {
+    const texts = readdirSync(join(root, dir))
+      .filter((f) => /^(licen[cs]e|notice)(\.(md|txt))?$/i.test(f))
+      .sort()
+      .map((f) => '```\n' + readFileSync(join(root, dir, f), 'utf8').trim() + '\n```');
+    const license = typeof pkg.license === 'string' ? pkg.license : 'see the text';
+    const text = texts.length > 0 ? texts.join('\n\n') : `(these packages ship no license file; their package.json declares ${license})`;
+    const list = byText.get(text) ?? [];
+    list.push(`- ${pkg.name} ${pkg.version} (${license})`);
+    byText.set(text, list);
+  }
+  return [
+    '# Third-party notices',
+    '',
+    `The handler bundle (index.js beside this file) contains code of the following ${packages.size} packages, under`,
+    'the licenses that follow each group.',
+    '',
+    ...[...byText.entries()].flatMap(([text, list]) => [...list, '', text, '']),
+  ].join('\n');
 }

@@ -25,6 +25,8 @@ export class AuthorizationExpiry {
    * Beware of local time: `new Date(2027, 11, 31)` is local midnight, which east of Greenwich is still
    * 30 December in UTC. Use `new Date('2027-12-31')` (a date-only string is parsed as UTC midnight),
    * `new Date(Date.UTC(2027, 11, 31))`, or `fromString`.
+   *
+   * @param date the day; only its UTC year, month and day are used
    */
   public static fromDate(date: Date): AuthorizationExpiry {
     if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
@@ -40,6 +42,8 @@ export class AuthorizationExpiry {
 
   /**
    * A date written `YYYY-MM-DD` or `YYYYMMDD`, e.g. `'2027-12-31'` or `'20271231'`.
+   *
+   * @param text the date
    */
   public static fromString(text: string): AuthorizationExpiry {
     const match = typeof text === 'string' ? /^(\d{4})-?(\d{2})-?(\d{2})$/.exec(text) : null;
@@ -119,6 +123,7 @@ export class AuthorizationMessage {
    * The message that authorizes an account to bring an ASN to IPAM:
    * `1|aws|ACCOUNT|ASN|YYYYMMDD|SHA256|RSAPSS`.
    *
+   * @param props the account, the ASN and the expiry
    * @throws when the account, ASN or expiry is not valid (every problem is listed)
    */
   public static forAsn(props: AsnAuthorizationMessageProps): string {
@@ -134,6 +139,7 @@ export class AuthorizationMessage {
    * The message that authorizes an account to bring a BYOIP CIDR to AWS:
    * `1|aws|ACCOUNT|CIDR|YYYYMMDD|SHA256|RSAPSS`.
    *
+   * @param props the account, the CIDR and the expiry
    * @throws when the account, CIDR or expiry is not valid (every problem is listed)
    */
   public static forCidr(props: CidrAuthorizationMessageProps): string {

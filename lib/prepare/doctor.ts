@@ -97,6 +97,11 @@ export class DoctorReport {
   /** True when no check failed (warnings and checks that did not run do not count). */
   public readonly ok: boolean;
 
+  /**
+   * @param subject what was checked, e.g. `AS64496 with 203.0.113.0/24`
+   * @param checks every check with its outcome, in the order they ran
+   * @param services the network services asked, as named in the output
+   */
   constructor(subject: string, checks: DoctorCheck[], services: string[]) {
     this.subject = subject;
     this.checks = checks;
@@ -104,7 +109,11 @@ export class DoctorReport {
     this.ok = !checks.some((c) => c.status === DoctorCheckStatus.FAILED);
   }
 
-  /** The number of checks with a status. */
+  /**
+   * The number of checks with a status.
+   *
+   * @param status the status to count
+   */
   public count(status: DoctorCheckStatus): number {
     return countByStatus(this.checks)[status];
   }
@@ -150,6 +159,7 @@ export class AuthorizationDoctor {
   /**
    * Runs every check and returns the checklist.
    *
+   * @param props what to check, and where to look it up
    * @throws when an input is not valid (an ASN or CIDR that is not one, a saved RDAP record that is not JSON)
    */
   public static async check(props: AuthorizationDoctorProps): Promise<DoctorReport> {

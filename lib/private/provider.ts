@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { ByoasnProviderOptions } from '../provider-options';
+import { NagAcknowledgment, acknowledgeNagRules, findCfnResource } from './nag';
 
 /** Where the build puts the handler bundle (scripts/bundle-handler.mjs); shipped in the npm package. */
 export const HANDLER_ASSET_DIR = join(__dirname, '..', '..', 'assets', 'handler');
@@ -90,7 +91,7 @@ export class ByoasnProvider extends Construct {
       handler,
       description,
       role: this.handlerRole,
-      runtime: lambda.Runtime.NODEJS_24_X,
+      runtime: nodejs24(),
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       // The framework's own functions, which call these synchronously, time out at 15 minutes; 14 leaves them
@@ -117,8 +118,12 @@ export class ByoasnProvider extends Construct {
       // The framework's isComplete and onTimeout functions share a role, as the framework allows; its onEvent
       // function keeps a role of its own (it may start the state machine, which invokes the other two).
       frameworkCompleteAndTimeoutRole: lambdaRole(this, 'FrameworkCompleteAndTimeoutRole'),
+      // The waiter's steps are in the functions' log group already. Stated, because aws-cdk-lib before 2.183.0
+      // logged the state machine by default, to a log group of its own.
+      disableWaiterStateMachineLogging: true,
     });
     this.serviceToken = provider.serviceToken;
+    acknowledgeNagFindings(this, provider, [onEvent, isComplete]);
   }
 
   /**
@@ -149,6 +154,101 @@ export class ByoasnProvider extends Construct {
       throw new Error(`${scope.node.path}: providerOptions asks for ${conflicts.join(' and ')}, but this stack's cdk-ipam-byoasn provider was already created by ${this.createdBy}. One provider serves the whole stack: pass the same providerOptions to every construct of the stack, or only to the first one.`);
     }
   }
+}
+
+/**
+ * The Node.js 24 runtime the bundle is built for. aws-cdk-lib names it `Runtime.NODEJS_24_X` only from 2.224.0
+ * on; on an older aws-cdk-lib of the peer range, the same runtime is described by hand (the name is all that
+ * reaches the template).
+ */
+export function nodejs24(): lambda.Runtime {
+  const named = (lambda.Runtime as { readonly NODEJS_24_X?: lambda.Runtime }).NODEJS_24_X;
+  return named ?? new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+}
+
+/** cdk-nag's IAM4 finding for the managed policy of the roles that `lambdaRole` (and the framework) make. */
+const BASIC_EXECUTION_FINDING = 'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole';
+
+/** cdk-nag's IAM5 finding for `lambda:InvokeFunction` on every version and alias of `fn` (`<arn>:*`). */
+function invokeFinding(fn: lambda.IFunction): string {
+  return `Resource::<${Stack.of(fn).getLogicalId(fn.node.defaultChild as CfnResource)}.Arn>:*`;
+}
+
+/**
+ * Acknowledges, on the one resource each, the cdk-nag AwsSolutions findings on what the provider creates and its
+ * users cannot change, so that their nag report shows only their own resources (test/build/nag.test.ts keeps it so).
+ * Without a cdk-nag import: lib/private/nag.ts writes the metadata that cdk-nag reads. A part that another
+ * aws-cdk-lib version builds differently is skipped, and cdk-nag reports it.
+ */
+function acknowledgeNagFindings(scope: Construct, provider: cr.Provider, handlers: lambda.IFunction[]): void {
+  const acknowledge = (path: string[], rules: NagAcknowledgment[]) => {
+    const resource = findCfnResource(scope, ...path);
+    if (resource !== undefined) {
+      acknowledgeNagRules(resource, rules);
+    }
+  };
+  const basicExecution: NagAcknowledgment = {
+    id: 'AwsSolutions-IAM4',
+    findings: [BASIC_EXECUTION_FINDING],
+    reason: 'AWSLambdaBasicExecutionRole is the policy that lambda.Function and the Provider framework give a function '
+      + 'by default: it allows only logs:CreateLogGroup, logs:CreateLogStream and logs:PutLogEvents, which the '
+      + 'function needs to write its logs (to the provider\'s log group).',
+  };
+  acknowledge(['HandlerRole'], [basicExecution]);
+  acknowledge(['HandlerRole', 'DefaultPolicy'], [{
+    id: 'AwsSolutions-IAM5',
+    findings: ['Resource::*'],
+    reason: 'The statements on "*" hold the EC2 actions that have no resource type in the Service Authorization '
+      + 'Reference (the Describe calls, and those that provision, advertise or associate BYOIP CIDRs), for which "*" '
+      + 'is the narrowest resource IAM accepts; each construct grants only the actions of its own resource type, and '
+      + 'provisioning an ASN is scoped to its IPAM\'s ARN.',
+  }]);
+
+  const invokeReason = (who: string, what: string) => `The Provider framework of aws-cdk-lib lets ${who} invoke ${what}: `
+    + 'it grants lambda:InvokeFunction on each function\'s ARN and on that ARN followed by ":*" (the versions and '
+    + 'aliases of that one function), as grantInvoke does.';
+  const handlerInvoke: NagAcknowledgment = {
+    id: 'AwsSolutions-IAM5',
+    findings: handlers.map(invokeFinding),
+    reason: invokeReason('its own functions', 'the onEvent and isComplete functions of this provider'),
+  };
+  acknowledge(['FrameworkCompleteAndTimeoutRole'], [basicExecution]);
+  acknowledge(['FrameworkCompleteAndTimeoutRole', 'DefaultPolicy'], [handlerInvoke]);
+  acknowledge(['Provider', 'framework-onEvent', 'ServiceRole'], [basicExecution]);
+  acknowledge(['Provider', 'framework-onEvent', 'ServiceRole', 'DefaultPolicy'], [handlerInvoke]);
+
+  const frameworkRuntime: NagAcknowledgment = {
+    id: 'AwsSolutions-L1',
+    reason: 'A function of the Provider framework of aws-cdk-lib, which sets its runtime and offers no option to change '
+      + 'it; it moves to a newer runtime with aws-cdk-lib. The library\'s own functions (OnEvent, IsComplete) use the '
+      + 'latest Node.js runtime.',
+  };
+  for (const id of ['framework-onEvent', 'framework-isComplete', 'framework-onTimeout']) {
+    acknowledge(['Provider', id], [frameworkRuntime]);
+  }
+
+  const waited = ['framework-isComplete', 'framework-onTimeout'].map((id) => provider.node.tryFindChild(id) as lambda.IFunction | undefined);
+  if (waited.every((fn) => fn !== undefined)) {
+    acknowledge(['Provider', 'waiter-state-machine', 'Role', 'DefaultPolicy'], [{
+      id: 'AwsSolutions-IAM5',
+      findings: waited.map((fn) => invokeFinding(fn!)),
+      reason: invokeReason('its waiter state machine', 'the framework\'s isComplete and onTimeout functions'),
+    }]);
+  }
+  acknowledge(['Provider', 'waiter-state-machine'], [
+    {
+      id: 'AwsSolutions-SF1',
+      reason: 'The Provider framework\'s waiter state machine only waits queryInterval and calls isComplete, until done '
+        + 'or timed out. The functions it calls log every poll to the provider\'s log group (with retention), and Step '
+        + 'Functions keeps each execution\'s history; logging ALL of its events would log the same polling twice.',
+    },
+    {
+      id: 'AwsSolutions-SF2',
+      reason: 'The Provider framework of aws-cdk-lib offers no tracing option for its waiter state machine, which only '
+        + 'waits and invokes isComplete; the functions log each EC2 call with its request id, and Step Functions keeps '
+        + 'each execution\'s history.',
+    },
+  ]);
 }
 
 /** A role for Lambda functions, as `lambda.Function` creates by default (basic execution: logs only). */

@@ -50,9 +50,24 @@ describe('the handler bundle', () => {
       symlinkSync(join(ROOT, 'node_modules'), join(elsewhere, 'node_modules'), 'dir');
       execFileSync(process.execPath, [join(elsewhere, 'scripts', 'bundle-handler.mjs')], { cwd: elsewhere, stdio: 'pipe' });
       expect(sha256(join(elsewhere, 'assets', 'handler', 'index.js'))).toBe(sha256(bundle));
+      expect(sha256(join(elsewhere, 'assets', 'handler', 'THIRD-PARTY-NOTICES.md'))).toBe(sha256(join(HANDLER_ASSET_DIR, 'THIRD-PARTY-NOTICES.md')));
       expect(readFileSync(bundle, 'utf8')).not.toContain(ROOT);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+
+  test('ships a third-party notice: every bundled package, its version and license text', () => {
+    const notice = readFileSync(join(HANDLER_ASSET_DIR, 'THIRD-PARTY-NOTICES.md'), 'utf8');
+    const listed = [...notice.matchAll(/^- (\S+) (\S+) \(([^)]+)\)$/gm)];
+    expect(notice).toContain(`contains code of the following ${listed.length} packages`);
+    const names = listed.map((m) => m[1]);
+    for (const name of ['@aws-sdk/client-ec2', '@aws-sdk/client-cloudformation', '@aws-lambda-powertools/logger', '@smithy/core']) {
+      expect(names).toContain(name);
+      const version = JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+      expect(listed.find((m) => m[1] === name)?.[2]).toBe(version);
+    }
+    expect(notice).toContain('Apache License');
+    expect(notice).toContain('MIT');
   });
 });

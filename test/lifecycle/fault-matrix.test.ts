@@ -164,13 +164,19 @@ function withAuthorizationsInStep(template: Template): Template {
 
 function totalsLine(title: string, outcomes: readonly Outcome[]): string[] {
   const fired = outcomes.filter((o) => o.fired);
-  const lines = ['', `${title} (phase × call × which call × fault):`];
-  for (const o of outcomes) {
+  const lines = [''];
+  // The table (one line per case, over a hundred) only on request; the totals always.
+  const table = process.env.BYOASN_TABLES === '1' ? outcomes : [];
+  if (table.length > 0) {
+    lines.push(`${title} (phase × call × which call × fault):`);
+  }
+  for (const o of table) {
     lines.push(`  ${o.phase.padEnd(21)} ${o.action.padEnd(23)} call #${o.nth} ${o.fault.padEnd(20)} ${o.fired ? `${o.status.padEnd(24)} ${o.left.length === 0 ? 'clean' : `LEFT: ${o.left.join('; ')}`}` : '(call not made in this phase)'}`);
   }
   lines.push(`${title} totals: ${fired.length} cases tried, ${fired.filter((o) => o.survived).length} survived (the operation still succeeded), `
     + `${fired.filter((o) => o.left.length === 0).length} clean after destroy, ${fired.filter((o) => o.left.length > 0).length} lost; `
-    + `${outcomes.length - fired.length} combinations not applicable.`);
+    + `${outcomes.length - fired.length} combinations not applicable.`
+    + (table.length === 0 ? ' BYOASN_TABLES=1 prints every case.' : ''));
   return lines;
 }
 

@@ -72,10 +72,11 @@ test('30 resources under one shared token bucket: everything completes, nothing 
     const throttled = calls.filter((c) => c.errorCode === 'RequestLimitExceeded' || c.errorCode === 'Throttling');
     const left = leftovers(emulator);
     const minutes = (ms: number) => (ms / 60_000).toFixed(1);
-    console.log(`pressure: ${custom.length} resources, ${ec2Calls.length} EC2 calls (+${calls.length - ec2Calls.length} DescribeStacks), `
+    process.stdout.write(`pressure: ${custom.length} resources, ${ec2Calls.length} EC2 calls (+${calls.length - ec2Calls.length} DescribeStacks), `
       + `${throttled.length} throttled, created in ${minutes(createMs)} min, destroyed in ${minutes(destroyMs)} min (simulated), ${left.length} left`
       + (created.status === 'CREATE_COMPLETE' ? '' : ` [deploy: ${created.status}: ${created.reason?.split('\n')[0]}]`)
-      + (destroyed === undefined || destroyed.status === 'DELETE_COMPLETE' ? '' : ` [destroy: ${destroyed.status}: ${destroyed.reason?.split('\n')[0]}]`));
+      + (destroyed === undefined || destroyed.status === 'DELETE_COMPLETE' ? '' : ` [destroy: ${destroyed.status}: ${destroyed.reason?.split('\n')[0]}]`)
+      + '\n');
 
     expect(created).toEqual({ status: 'CREATE_COMPLETE' });
     for (const [logicalId] of custom) {
