@@ -10,4 +10,7 @@ module.exports = {
   setupFiles: ['<rootDir>/test/setup/quiet.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
   testTimeout: 30000,
+  // Under `npm test`, summaries only (failures in full, then the totals), so that the whole run fits on a
+  // screen; `npx jest` keeps the line per test file.
+  reporters: /^test(:|$)/.test(process.env.npm_lifecycle_event ?? '') ? ['summary'] : ['default'],
 };

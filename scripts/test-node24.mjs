@@ -22,7 +22,7 @@ if (!version.startsWith('v24.')) {
 }
 process.stdout.write(`Lifecycle tests under Node.js ${version} (the Lambda runtime nodejs24.x):\n`);
 const extra = process.argv.slice(2);
-const jest = spawnSync(node24, [join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--silent', '--reporters=summary', ...(extra.length > 0 ? extra : ['test/lifecycle'])], {
+const jest = spawnSync(node24, [join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--silent', ...(extra.length > 0 ? extra : ['test/lifecycle'])], {
   cwd: root,
   stdio: 'inherit',
 });
