@@ -1,0 +1,68 @@
+// @ts-check
+/**
+ * Mutation testing (StrykerJS) of the handlers (lambda/) and the construct-side checks (lib/private/), with the
+ * fast unit tests only. Run it through `node scripts/mutation.mjs` (npm run mutation), which also checks the
+ * 90% threshold for each file; `npx stryker run` alone checks only the overall score.
+ *
+ * lib/private/provider.ts is not mutated: its tests synthesize whole stacks around the bundled handler
+ * (assets/handler, made by `npm run build` and kept out of the sandbox), so they are neither fast nor runnable
+ * in the sandbox. What it does is covered by test/private/provider.test.ts and the construct tests.
+ *
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  mutate: [
+    'lambda/**/*.ts',
+    'lib/private/**/*.ts',
+    '!lib/private/provider.ts',
+    // Declarations that `npm run build` leaves beside the sources.
+    '!**/*.d.ts',
+  ],
+  testRunner: 'jest',
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.config.js',
+    // Merged over jest.config.js: the unit tests that exercise lambda/ and lib/private/ in seconds. Not
+    // test/lifecycle, test/emulator, test/build, test/prepare (slow), nor the construct tests and
+    // test/private/provider.test.ts, which need the handler bundle in assets/.
+    config: {
+      testMatch: [
+        '<rootDir>/test/lambda/**/*.test.ts',
+        '<rootDir>/test/private/**/*.test.ts',
+      ],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        '<rootDir>/test/private/provider\\.test\\.ts$',
+      ],
+    },
+    // Each mutant runs only the test files that import its file (and of those, only the tests that cover it).
+    enableFindRelatedTests: true,
+  },
+  // Mutants that do not compile are reported as CompileError and left out of the score (as `tsc` would refuse them).
+  // The checker's program (tsconfig.mutation.json) is lambda/ and the two lib/private files it imports: with the
+  // whole project (every test suite, aws-cdk-lib's types) each check took seconds and the checker, not the tests,
+  // set the pace. Mutants of the other lib/private files (which import aws-cdk-lib) are therefore not
+  // type-checked: a survivor there may be one that would not compile (see test/MUTATION-EQUIVALENTS.md).
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.mutation.json',
+  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  coverageAnalysis: 'perTest',
+  // The machine has 2 cores; one test runner leaves the other for the checker and for other work.
+  concurrency: 1,
+  timeoutMS: 10000,
+  ignorePatterns: [
+    'cdk.out',
+    '**/cdk.out',
+    'bench',
+    'assets',
+    'reports',
+    'coverage',
+    '.ci',
+  ],
+  tempDirName: 'reports/.stryker-tmp',
+  reporters: ['clear-text', 'progress', 'json'],
+  clearTextReporter: { reportTests: false, reportMutants: false, reportScoreTable: true },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  // The 90% rule is per file, checked by scripts/mutation.mjs; this break is the same bar for the total.
+  thresholds: { high: 95, low: 90, break: 90 },
+};
