@@ -30,10 +30,11 @@ const keep = process.env.KEEP_PEER_FLOOR_DIR === '1';
 const probing = process.argv.length > 2;
 
 const npm = (args, cwd) => spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
+// Failures throw, so that the `finally` below removes the temporary app (its node_modules are ~200 MB).
 const fail = (what, result) => {
-  process.stderr.write(`${what} failed (exit ${result.status})\n${result.stdout ?? ''}${result.stderr ?? ''}\n`);
-  process.exit(1);
+  throw new Error(`${what} failed (exit ${result.status})\n${result.stdout ?? ''}${result.stderr ?? ''}`);
 };
+const transpile = (text) => ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
 
 const work = mkdtempSync(join(tmpdir(), 'byoasn-peer-'));
 try {
@@ -67,7 +68,6 @@ try {
   mkdirSync(reference);
   for (const file of readdirSync(join(root, 'example')).filter((f) => f.endsWith('.ts'))) {
     const source = readFileSync(join(root, 'example', file), 'utf8');
-    const transpile = (text) => ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
     writeFileSync(join(app, file.replace(/\.ts$/, '.js')), transpile(source.replaceAll("from '../lib'", "from 'cdk-ipam-byoasn'")));
     writeFileSync(join(reference, file.replace(/\.ts$/, '.js')), transpile(source.replaceAll("from '../lib'", `from ${JSON.stringify(join(root, 'lib'))}`)));
   }
@@ -84,10 +84,12 @@ try {
   }
   if (!consumer.runtimes.every((r) => r === 'nodejs24.x')) differences.push(`handler runtimes ${consumer.runtimes.join(', ')}`);
   if (differences.length > 0) {
-    process.stderr.write(`aws-cdk-lib@${cdkVersion} synthesizes the example differently:\n  ${differences.join('\n  ')}\n`);
-    process.exit(1);
+    throw new Error(`aws-cdk-lib@${cdkVersion} synthesizes the example differently:\n  ${differences.join('\n  ')}`);
   }
   process.stdout.write(`peer floor: aws-cdk-lib@${cdkVersion} + constructs@${constructsVersion} beside the packed library synthesize the example's ${Object.keys(consumer.types).length} stacks with the same ${consumer.total} resources as aws-cdk-lib@${own.devDependencies['aws-cdk-lib']}\n`);
+} catch (error) {
+  process.stderr.write(`${error.message}\n`);
+  process.exitCode = 1;
 } finally {
   if (keep) {
     process.stdout.write(`kept ${work}\n`);
