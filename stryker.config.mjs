@@ -10,6 +10,10 @@
  *
  * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
+// MUTATION_RUN=name (scripts/mutation.mjs --run=name) gives a run its own sandbox folder and report, so that two
+// runs can go on side by side (a finished run deletes its temporary folder).
+const run = process.env.MUTATION_RUN ? `-${process.env.MUTATION_RUN.replace(/[^\w.-]/g, '_')}` : '';
+
 export default {
   mutate: [
     'lambda/**/*.ts',
@@ -18,7 +22,9 @@ export default {
     // Declarations that `npm run build` leaves beside the sources.
     '!**/*.d.ts',
   ],
-  testRunner: 'jest',
+  // Stryker's jest runner, loading only the test files that cover each mutant (scripts/stryker-plugins.mjs).
+  testRunner: 'jest-covering-files',
+  plugins: ['@stryker-mutator/jest-runner', './scripts/stryker-plugins.mjs'],
   jest: {
     projectType: 'custom',
     configFile: 'jest.config.js',
@@ -35,20 +41,19 @@ export default {
         '<rootDir>/test/private/provider\\.test\\.ts$',
       ],
     },
-    // Each mutant runs only the test files that import its file (and of those, only the tests that cover it).
+    // A static mutant runs the test files that import its file (jest-covering-files: its own tests first).
     enableFindRelatedTests: true,
   },
   // Mutants that do not compile are reported as CompileError and left out of the score (as `tsc` would refuse them).
-  // The checker's program (tsconfig.mutation.json) is lambda/ and the two lib/private files it imports: with the
-  // whole project (every test suite, aws-cdk-lib's types) each check took seconds and the checker, not the tests,
-  // set the pace. Mutants of the other lib/private files (which import aws-cdk-lib) are therefore not
+  // The checker (typescript-program, scripts/stryker-plugins.mjs) rebuilds tsconfig.mutation.json's program for
+  // each mutant: lambda/ and the two lib/private files it imports. With the whole project (every test suite,
+  // aws-cdk-lib's types) each check would take seconds. Mutants of the other lib/private files (which import aws-cdk-lib) are therefore not
   // type-checked: a survivor there may be one that would not compile (see test/MUTATION-EQUIVALENTS.md).
-  checkers: ['typescript'],
+  checkers: ['typescript-program'],
   tsconfigFile: 'tsconfig.mutation.json',
-  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: 'perTest',
-  // The machine has 2 cores; one test runner leaves the other for the checker and for other work.
-  concurrency: 1,
+  // With a checker, Stryker splits this between checker and test runner processes: one of each, for 2 cores.
+  concurrency: 2,
   timeoutMS: 10000,
   ignorePatterns: [
     'cdk.out',
@@ -59,10 +64,10 @@ export default {
     'coverage',
     '.ci',
   ],
-  tempDirName: 'reports/.stryker-tmp',
+  tempDirName: `reports/.stryker-tmp${run}`,
   reporters: ['clear-text', 'progress', 'json'],
   clearTextReporter: { reportTests: false, reportMutants: false, reportScoreTable: true },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  jsonReporter: { fileName: `reports/mutation/mutation${run}.json` },
   // The 90% rule is per file, checked by scripts/mutation.mjs; this break is the same bar for the total.
   thresholds: { high: 95, low: 90, break: 90 },
 };

@@ -8,10 +8,17 @@
  *   node scripts/mutation.mjs                         every file of stryker.config.mjs's `mutate`
  *   node scripts/mutation.mjs lambda/ec2.ts lib/private/validation.ts
  *                                                     only these files (Stryker's --mutate; globs work too)
- *   node scripts/mutation.mjs --incremental lambda/ec2.ts
- *                                                     any --option is passed to `stryker run` as it is
- *                                                     (--incremental is for iterating: it can reuse a stale
- *                                                     result of a static mutant, so judge a change without it)
+ *   node scripts/mutation.mjs lambda/byoip-cidr.ts:150-230
+ *                                                     only the mutants of these lines
+ *   node scripts/mutation.mjs --incremental --concurrency=3 lambda/ec2.ts
+ *                                                     any --option is passed to `stryker run` as it is; give
+ *                                                     an option's value after `=` (a word on its own is a
+ *                                                     file). --incremental is for iterating: it can reuse a
+ *                                                     stale result of a static mutant, so judge a change
+ *                                                     without it
+ *   node scripts/mutation.mjs --run=mine lambda/ec2.ts
+ *                                                     a run with its own sandbox and report
+ *                                                     (reports/mutation/mutation-mine.json), beside others
  *   node scripts/mutation.mjs --report-only           only check the last report again
  *   node scripts/mutation.mjs --report-only --report=reports/mutation/other.json
  *                                                     ... or another report of the same format
@@ -30,9 +37,21 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const reportOnly = args.includes('--report-only');
 const reportArg = args.find((a) => a.startsWith('--report='));
-const REPORT = reportArg ? resolve(ROOT, reportArg.slice('--report='.length)) : join(ROOT, 'reports', 'mutation', 'mutation.json');
+const runArg = args.find((a) => a.startsWith('--run='));
+if (runArg) {
+  // stryker.config.mjs reads it: this run's own sandbox folder and report.
+  process.env.MUTATION_RUN = runArg.slice('--run='.length).replace(/[^\w.-]/g, '_');
+}
+const runSuffix = process.env.MUTATION_RUN ? `-${process.env.MUTATION_RUN}` : '';
+const REPORT = reportArg ? resolve(ROOT, reportArg.slice('--report='.length)) : join(ROOT, 'reports', 'mutation', `mutation${runSuffix}.json`);
 const files = args.filter((a) => !a.startsWith('-'));
-const passThrough = args.filter((a) => a.startsWith('-') && a !== '--report-only' && a !== reportArg);
+// Every file to mutate here is under a folder: a word without a '/' is an option's value given after a space.
+const stray = files.filter((a) => !a.includes('/'));
+if (stray.length > 0) {
+  console.error(`mutation: ${stray.map((a) => `'${a}'`).join(', ')} is not a file under a folder (lambda/..., lib/private/...); give an option's value after '=', e.g. --concurrency=3.`);
+  process.exit(2);
+}
+const passThrough = args.filter((a) => a.startsWith('-') && a !== '--report-only' && a !== reportArg && a !== runArg);
 
 if (!reportOnly) {
   const stryker = join(dirname(createRequire(import.meta.url).resolve('@stryker-mutator/core/package.json')), 'bin', 'stryker.js');
