@@ -226,7 +226,7 @@ export class ByoipCidrHandler extends LifecycleHandler<ByoipCidrResourceProperti
   protected async checkBeforeRemove(target: CidrTarget, record: ByoipCidr | undefined): Promise<void> {
     const blocker = this.blockerIn(target, record ?? (await this.read(target)).record);
     if (blocker !== undefined) {
-      throw new HandlerError(blocker, { blocking: true });
+      throw new HandlerError(blocker);
     }
   }
 

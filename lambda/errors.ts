@@ -9,16 +9,9 @@ import { MAX_AWS_TEXT_BYTES, MAX_ERROR_BYTES, truncateUtf8 } from './limits';
  * blocks and how to unblock it. CloudFormation shows it as the resource's status reason.
  */
 export class HandlerError extends Error {
-  /**
-   * True when AWS refused because of something that only the user can change (associations that remain, a
-   * CIDR that is advertised): waiting will not help, so isComplete must fail rather than poll again.
-   */
-  public readonly blocking: boolean;
-
-  constructor(message: string, options?: { cause?: unknown; blocking?: boolean }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(truncateUtf8(message, MAX_ERROR_BYTES), options);
     this.name = 'HandlerError';
-    this.blocking = options?.blocking ?? false;
     // The Provider framework puts the stack trace into the CloudFormation reason, which must stay within the
     // 4096-byte response; the frames of a minified bundle would only crowd out the message.
     this.stack = `${this.name}: ${this.message}`;

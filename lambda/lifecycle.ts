@@ -452,7 +452,7 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       if (isRefusal(error) && !isPermanentRefusal(error)) {
         const blocker = await this.removalBlocker(target, error);
         if (blocker !== undefined) {
-          throw new HandlerError(blocker, { cause: error, blocking: true });
+          throw new HandlerError(blocker, { cause: error });
         }
         // The codes for these refusals are undocumented: the state tells what happened.
         const { record } = await this.read(target);
@@ -596,7 +596,7 @@ export abstract class LifecycleHandler<P extends { readonly AdoptExisting?: stri
       // What blocks a removal is explained whatever code AWS chose for it (the codes are undocumented).
       const blocker = act === 'remove' ? await this.removalBlocker(target, error) : undefined;
       if (blocker !== undefined) {
-        throw new HandlerError(blocker, { cause: error, blocking: true });
+        throw new HandlerError(blocker, { cause: error });
       }
       if (isParameterRefusal(error)) {
         throw new HandlerError(message, { cause: error });

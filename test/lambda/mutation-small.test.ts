@@ -7,10 +7,12 @@ import { MAX_DATA_BYTES, boundData } from '../../lambda/limits';
 import { redactedValues, scrubSecrets } from '../../lambda/logger';
 
 describe('HandlerError', () => {
-  test('is not blocking unless it says so', () => {
-    expect(new HandlerError('m').blocking).toBe(false);
-    expect(new HandlerError('m', {}).blocking).toBe(false);
-    expect(new HandlerError('m', { blocking: true }).blocking).toBe(true);
+  test('keeps its cause, and a stack of just its name and message (no frames for the CloudFormation reason)', () => {
+    const cause = new Error('aws');
+    const error = new HandlerError('Asn: m', { cause });
+    expect(error.cause).toBe(cause);
+    expect(error.name).toBe('HandlerError');
+    expect(error.stack).toBe('HandlerError: Asn: m');
   });
 });
 
