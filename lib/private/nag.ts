@@ -70,5 +70,6 @@ export function findCfnResource(scope: IConstruct, ...path: string[]): CfnResour
     node = node?.node.tryFindChild(id);
   }
   const resource = node?.node.defaultChild ?? node;
-  return resource !== undefined && CfnResource.isCfnResource(resource) ? resource : undefined;
+  // isCfnResource is false for undefined too.
+  return CfnResource.isCfnResource(resource) ? resource : undefined;
 }
