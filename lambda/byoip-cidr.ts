@@ -125,7 +125,7 @@ export class ByoipCidrHandler extends LifecycleHandler<ByoipCidrResourceProperti
   /** With `WaitForProvisioning: 'false'`, an accepted provisioning is done; an accepted deprovisioning always is. */
   protected settled(goal: 'created' | 'deleted', phase: Phase): boolean {
     if (goal === 'created' && phase === 'creating') {
-      return this.event.ResourceProperties?.WaitForProvisioning === 'false';
+      return flag(this.event.ResourceProperties?.WaitForProvisioning, 'WaitForProvisioning').value === false;
     }
     if (goal === 'deleted' && phase === 'deleting') {
       return true;
@@ -212,7 +212,8 @@ export class ByoipCidrHandler extends LifecycleHandler<ByoipCidrResourceProperti
     return this.ec2.provisionByoipCidr({
       Cidr: target.cidr,
       CidrAuthorizationContext: { Message: props.AuthorizationMessage, Signature: props.AuthorizationSignature },
-      PubliclyAdvertisable: props.PubliclyAdvertisable !== 'false',
+      // As validated (targetOf): 'false' or false; anything else that passed means true.
+      PubliclyAdvertisable: flag(props.PubliclyAdvertisable, 'PubliclyAdvertisable').value !== false,
       ...(props.Description ? { Description: props.Description } : {}),
       ...(props.NetworkBorderGroup ? { NetworkBorderGroup: props.NetworkBorderGroup } : {}),
     });

@@ -137,12 +137,13 @@ describe('create', () => {
     expect(cfn).toHaveReceivedCommandTimes(DescribeStacksCommand, 0);
   });
 
-  test('passes the description, the network border group and PubliclyAdvertisable false when given', async () => {
+  // CloudFormation sends strings; a boolean false (a direct invocation) means the same.
+  test.each(['false', false])('passes the description, the network border group and PubliclyAdvertisable false (%p) when given', async (advertisable) => {
     givenCidrs();
     ec2.on(ProvisionByoipCidrCommand).resolves({ ByoipCidr: range('pending-provision', { Cidr: '2001:db8:1000::/56' }) });
     const cidr = '2001:db8:1000::/56';
 
-    await onEvent(byoipCidrCreate({ Cidr: cidr, Description: 'office range', NetworkBorderGroup: 'us-east-1-lax-1', PubliclyAdvertisable: 'false' }));
+    await onEvent(byoipCidrCreate({ Cidr: cidr, Description: 'office range', NetworkBorderGroup: 'us-east-1-lax-1', PubliclyAdvertisable: advertisable as string }));
 
     expect(ec2.commandCalls(ProvisionByoipCidrCommand)[0].args[0].input).toEqual({
       Cidr: cidr,
@@ -315,10 +316,10 @@ describe('isComplete after create', () => {
   });
 
   describe('with WaitForProvisioning false', () => {
-    test('completes once AWS has accepted the provisioning: pending-provision, without a pool id yet', async () => {
+    test.each(['false', false])('completes once AWS has accepted the provisioning: pending-provision, without a pool id yet (%p)', async (wait) => {
       givenCidrs();
       ec2.on(ProvisionByoipCidrCommand).resolves({ ByoipCidr: range('pending-provision') });
-      const event = byoipCidrCreate({ WaitForProvisioning: 'false' });
+      const event = byoipCidrCreate({ WaitForProvisioning: wait as string });
       const response = await onEvent(event);
       givenCidrs(range('pending-provision'));
 
