@@ -226,17 +226,23 @@ export class ByoipCidrAdvertisementHandler extends LifecycleHandler<Advertisemen
     return `${this.logicalId}: CIDR ${target.cidr} is already advertised with ${origin(target.asn)}. Set adoptExisting: true to manage the advertisement with this stack (deleting the resource will then withdraw the CIDR), or withdraw it first (WithdrawByoipCidr).`;
   }
 
-  protected createFailedMessage(target: AdvertisementTarget, record: AdvertisementRecord | undefined): string {
-    return `${this.logicalId}: AWS could not advertise CIDR ${target.cidr} with ${origin(target.asn)}: ${statusText(record?.StatusMessage)}`;
+  // An advertisement has no failed state (a failed advertisement leaves the range provisioned, with AWS's
+  // message), so the lifecycle never asks for these.
+  protected createFailedMessage(): string {
+    return noFailedState();
   }
 
-  protected blockedByFailedRemovalMessage(target: AdvertisementTarget, record: AdvertisementRecord | undefined): string {
-    return `${this.logicalId}: CIDR ${target.cidr} could not be withdrawn (state ${record?.CidrState ?? 'unknown'}); resolve the problem and withdraw it (WithdrawByoipCidr) before advertising it again. AWS's status message: ${statusText(record?.StatusMessage)}`;
+  protected blockedByFailedRemovalMessage(): string {
+    return noFailedState();
   }
 
-  protected removeFailedMessage(target: AdvertisementTarget, record: AdvertisementRecord | undefined): string {
-    return `${this.logicalId}: AWS could not withdraw CIDR ${target.cidr} (state ${record?.CidrState ?? 'unknown'}); resolve the problem and withdraw it (WithdrawByoipCidr), then delete again. AWS's status message: ${statusText(record?.StatusMessage)}`;
+  protected removeFailedMessage(): string {
+    return noFailedState();
   }
+}
+
+function noFailedState(): never {
+  throw new Error('an advertisement has no failed state');
 }
 
 /** How messages name an origin. */
