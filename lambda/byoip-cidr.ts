@@ -125,7 +125,7 @@ export class ByoipCidrHandler extends LifecycleHandler<ByoipCidrResourceProperti
   /** With `WaitForProvisioning: 'false'`, an accepted provisioning is done; an accepted deprovisioning always is. */
   protected settled(goal: 'created' | 'deleted', phase: Phase): boolean {
     if (goal === 'created' && phase === 'creating') {
-      return flag(this.event.ResourceProperties?.WaitForProvisioning, 'WaitForProvisioning').value === false;
+      return flagValue(this.event.ResourceProperties?.WaitForProvisioning) === false;
     }
     if (goal === 'deleted' && phase === 'deleting') {
       return true;
@@ -213,7 +213,7 @@ export class ByoipCidrHandler extends LifecycleHandler<ByoipCidrResourceProperti
       Cidr: target.cidr,
       CidrAuthorizationContext: { Message: props.AuthorizationMessage, Signature: props.AuthorizationSignature },
       // As validated (targetOf): 'false' or false; anything else that passed means true.
-      PubliclyAdvertisable: flag(props.PubliclyAdvertisable, 'PubliclyAdvertisable').value !== false,
+      PubliclyAdvertisable: flagValue(props.PubliclyAdvertisable) !== false,
       ...(props.Description ? { Description: props.Description } : {}),
       ...(props.NetworkBorderGroup ? { NetworkBorderGroup: props.NetworkBorderGroup } : {}),
     });
@@ -323,15 +323,24 @@ export class ByoipCidrHandler extends LifecycleHandler<ByoipCidrResourceProperti
   }
 }
 
-/** A `'true'`/`'false'` property (absent or `''` means the default); a finding for anything else. */
-function flag(value: unknown, property: string): { value?: boolean; findings: Finding[] } {
+/** A `'true'`/`'false'` property (absent or `''` means the default, true); undefined for anything else. */
+function flagValue(value: unknown): boolean | undefined {
   if (value === undefined || value === '' || value === 'true' || value === true) {
-    return { value: true, findings: [] };
+    return true;
   }
   if (value === 'false' || value === false) {
-    return { value: false, findings: [] };
+    return false;
   }
-  return { findings: [{ severity: 'error', property, message: `${property} must be 'true' or 'false'; got ${JSON.stringify(value)}.` }] };
+  return undefined;
+}
+
+/** {@link flagValue}, and a finding when the property has none. */
+function flag(value: unknown, property: string): { value?: boolean; findings: Finding[] } {
+  const parsed = flagValue(value);
+  if (parsed === undefined) {
+    return { findings: [{ severity: 'error', property, message: `${property} must be 'true' or 'false'; got ${JSON.stringify(value)}.` }] };
+  }
+  return { value: parsed, findings: [] };
 }
 
 /** A fixed property as compared between updates: the default when absent. */
