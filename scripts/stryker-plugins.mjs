@@ -47,6 +47,8 @@ class CoveringFilesRunner {
     this.mapFile = mapFile;
     /** @type {Map<string, string[]> | undefined} test id -> the files that hold a test of that id */
     this.files = undefined;
+    /** @type {string[] | undefined} every test file of the map, listed once */
+    this.testFiles = undefined;
     /** @type {string[] | undefined} the test files of the mutant run in progress */
     this.current = undefined;
     // The jest runner's run() gives jest either explicit test files or the files to find related tests of; the
@@ -78,6 +80,7 @@ class CoveringFilesRunner {
         }
       }
       this.files = byId;
+      this.testFiles = undefined;
       writeFileSync(this.mapFile, JSON.stringify(Object.fromEntries(byId)));
     }
     return result;
@@ -123,7 +126,8 @@ class CoveringFilesRunner {
   /** The test files named after the mutated file: lambda/ec2.ts -> ec2.test.ts and mutation-ec2.test.ts. */
   ownTestFiles(fileName) {
     const name = basename(fileName).replace(/\.ts$/, '');
-    return [...new Set([...this.testMap().values()].flat())]
+    this.testFiles ??= [...new Set([...this.testMap().values()].flat())];
+    return this.testFiles
       .filter((file) => ['', 'mutation-'].some((prefix) => basename(file) === `${prefix}${name}.test.ts`))
       .sort();
   }
